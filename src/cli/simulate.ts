@@ -1,0 +1,34 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { issuePushCertificate } from '../simulators/apple-portal.ts';
+import { createTestPki, readTestPki, writeTestPki } from '../simulators/test-pki.ts';
+import { readInputFile, writeOutput } from './io.ts';
+
+/** `certpush simulate …`: the shipped simulators and test PKI. */
+export function registerSimulate(program: Command): void {
+  const simulate = program.command('simulate').description('Run simulators of Apple\'s and Microsoft\'s services, and make a test PKI.');
+
+  simulate.command('pki')
+    .description('Create a test PKI (fake Apple root, WWDR, vendor signing identity, push CA, simulator TLS, MPNS root and client) in a directory.')
+    .requiredOption('--out <dir>', 'directory to write (created if missing)')
+    .action(async (opts: { out: string }) => {
+      writeTestPki(opts.out, await createTestPki());
+      process.stderr.write(`Wrote a test PKI to ${path.resolve(opts.out)} (see README.txt there). Trusted by nothing real.\n`);
+    });
+
+  simulate.command('apple-portal')
+    .description('Stand in for Apple\'s Push Certificates Portal: verify a Push Certificate Request and issue an MDM push certificate for its CSR.')
+    .requiredOption('--pki <dir>', 'test PKI directory (certpush simulate pki)')
+    .requiredOption('--request <file>', 'the Base64 request from certpush mdm vendor-sign')
+    .requiredOption('--out <file>', 'where to write the MDM push certificate (PEM)')
+    .option('--renew <file>', 'the push certificate being renewed: the new one keeps its topic')
+    .action(async (opts: { pki: string; request: string; out: string; renew?: string }) => {
+      const result = await issuePushCertificate(readTestPki(opts.pki), readInputFile(opts.request, '--request'), {
+        previous: opts.renew ? readInputFile(opts.renew, '--renew') : undefined,
+      });
+      fs.writeFileSync(opts.out, result.cert);
+      writeOutput(undefined, `${result.topic}\n`);
+      process.stderr.write(`${result.renewed ? 'Renewed' : 'Issued'} an MDM push certificate, topic ${result.topic}: ${opts.out}\n`);
+    });
+}

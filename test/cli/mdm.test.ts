@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { runCli } from '../fixtures/cli.ts';
+import { openssl, tempDir } from '../fixtures/pki.ts';
+
+// One walk through the vendor's workflow with the real binary, as a user would type it.
+describe('certpush CLI: the MDM push-certificate workflow', () => {
+  const dir = tempDir();
+  const pki = path.join(dir, 'pki');
+  const at = (name: string) => path.join(dir, name);
+
+  it('simulate pki writes a test PKI directory', async () => {
+    const r = await runCli(['simulate', 'pki', '--out', pki]);
+    assert.equal(r.code, 0, r.stderr);
+    for (const f of ['apple-root.pem', 'wwdr.pem', 'vendor.pem', 'vendor.key', 'push-ca.pem', 'server.pem', 'mpns-client.pem', 'README.txt']) {
+      assert.ok(fs.existsSync(path.join(pki, f)), f);
+    }
+    assert.equal(fs.statSync(path.join(pki, 'vendor.key')).mode & 0o777, 0o600);
+  });
+
+  it('mdm vendor-sign signs an openssl CSR and writes the Base64 request', async () => {
+    openssl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', at('customer.key'), '-out', at('customer.csr'), '-subj', '/CN=Customer/O=Acme/C=US']);
+    const r = await runCli(['mdm', 'vendor-sign', '--csr', at('customer.csr'), '--vendor-cert', `${pki}/vendor.pem`, '--vendor-key', `${pki}/vendor.key`, '--intermediate', `${pki}/wwdr.pem`, '--root', `${pki}/apple-root.pem`, '--out', at('request.b64')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /Signed the CSR for "CN=Customer, O=Acme, C=US"/);
+    assert.match(fs.readFileSync(at('request.b64'), 'utf8'), /^[A-Za-z0-9+/]+=*\n$/);
+  });
+
+  it('mdm vendor-sign accepts the vendor identity as a PKCS#12 made by openssl', async () => {
+    fs.writeFileSync(at('p12pass'), 'vendor-secret\n');
+    openssl(['pkcs12', '-export', '-in', `${pki}/vendor.pem`, '-inkey', `${pki}/vendor.key`, '-out', at('vendor.p12'), '-passout', 'pass:vendor-secret']);
+    const r = await runCli(['mdm', 'vendor-sign', '--csr', at('customer.csr'), '--vendor-p12', at('vendor.p12'), '--passphrase-file', at('p12pass'), '--intermediate', `${pki}/wwdr.pem`, '--root', `${pki}/apple-root.pem`, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { request: string; vendorCertificate: { daysLeft: number } };
+    assert.ok(out.request.length > 1000);
+    assert.ok(out.vendorCertificate.daysLeft > 300);
+  });
+
+  it('mdm verify-request exits 0 for a valid request and lists the chain', async () => {
+    const r = await runCli(['mdm', 'verify-request', at('request.b64'), '--root', `${pki}/apple-root.pem`]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /chain 3: CN=certpush test Apple Root CA/);
+    assert.match(r.stdout, /^valid:/m);
+  });
+
+  it('mdm verify-request exits 1 and names the problem for a request against another root', async () => {
+    const r = await runCli(['mdm', 'verify-request', at('request.b64'), '--root', `${pki}/server-ca.pem`, '--json']);
+    assert.equal(r.code, 1);
+    const out = JSON.parse(r.stdout) as { valid: boolean; findings: Array<{ code: string }> };
+    assert.equal(out.valid, false);
+    assert.ok(out.findings.some((f) => f.code === 'CHAIN_UNTRUSTED_ROOT'), JSON.stringify(out.findings));
+  });
+
+  it('simulate apple-portal issues the push certificate, and cert inspect shows its topic', async () => {
+    const r = await runCli(['simulate', 'apple-portal', '--pki', pki, '--request', at('request.b64'), '--out', at('push.pem')]);
+    assert.equal(r.code, 0, r.stderr);
+    const topic = r.stdout.trim();
+    assert.match(topic, /^com\.apple\.mgmt\.External\.[0-9a-f-]{36}$/);
+    const inspect = await runCli(['cert', 'inspect', at('push.pem'), '--json']);
+    assert.equal(inspect.code, 0, inspect.stderr);
+    const [item] = JSON.parse(inspect.stdout) as Array<{ kind: string; certificate: { uid: string; apnsEnvironments: string[] } }>;
+    assert.equal(item?.certificate.uid, topic);
+    assert.deepEqual(item?.certificate.apnsEnvironments, ['production']);
+  });
+
+  it('simulate apple-portal --renew keeps the topic', async () => {
+    const first = (await runCli(['cert', 'inspect', at('push.pem'), '--json'])).stdout;
+    const r = await runCli(['simulate', 'apple-portal', '--pki', pki, '--request', at('request.b64'), '--out', at('push-renewed.pem'), '--renew', at('push.pem')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), (JSON.parse(first) as Array<{ certificate: { uid: string } }>)[0]?.certificate.uid);
+  });
+
+  it('cert inspect says whether a key file matches the certificate next to it', async () => {
+    fs.writeFileSync(at('both.pem'), fs.readFileSync(at('push.pem'), 'utf8') + fs.readFileSync(at('customer.key'), 'utf8'));
+    const r = await runCli(['cert', 'inspect', at('both.pem')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /matches key\s+yes/);
+    assert.match(r.stdout, /Private key \(contents not shown\)/);
+    assert.doesNotMatch(r.stdout, /BEGIN/);
+  });
+
+  it('a wrong PKCS#12 password is a one-line error on stderr with a non-zero exit', async () => {
+    fs.writeFileSync(at('wrongpass'), 'nope\n');
+    const r = await runCli(['cert', 'inspect', at('vendor.p12'), '--password-file', at('wrongpass')]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^certpush: The PKCS#12 file could not be opened: the password is wrong\..*\[P12_WRONG_PASSWORD\]\n$/);
+    assert.equal(r.stdout, '');
+  });
+
+  it('a missing file names the option and the path', async () => {
+    const r = await runCli(['mdm', 'vendor-sign', '--csr', at('nope.csr'), '--vendor-cert', `${pki}/vendor.pem`, '--vendor-key', `${pki}/vendor.key`, '--intermediate', `${pki}/wwdr.pem`, '--root', `${pki}/apple-root.pem`]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /--csr: file ".*nope\.csr" does not exist/);
+  });
+
+  it('a truncated CSR is refused with a message that says how to fix it', async () => {
+    fs.writeFileSync(at('truncated.csr'), fs.readFileSync(at('customer.csr'), 'utf8').slice(0, 300));
+    const r = await runCli(['mdm', 'vendor-sign', '--csr', at('truncated.csr'), '--vendor-cert', `${pki}/vendor.pem`, '--vendor-key', `${pki}/vendor.key`, '--intermediate', `${pki}/wwdr.pem`, '--root', `${pki}/apple-root.pem`]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /cut off.*Copy the whole block.*\[PEM_TRUNCATED\]/);
+  });
+
+  it('a certificate given where the key belongs is refused as the wrong block type', async () => {
+    const r = await runCli(['mdm', 'vendor-sign', '--csr', at('customer.csr'), '--vendor-cert', `${pki}/vendor.pem`, '--vendor-key', `${pki}/vendor.pem`, '--intermediate', `${pki}/wwdr.pem`, '--root', `${pki}/apple-root.pem`]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /Expected a private key .* but found: CERTIFICATE.*\[PEM_WRONG_TYPE\]/);
+  });
+
+  it('--help lists the command groups', async () => {
+    const r = await runCli(['--help']);
+    assert.equal(r.code, 0);
+    for (const group of ['cert', 'mdm', 'simulate', 'push', 'mpns']) assert.match(r.stdout, new RegExp(`^  ${group}\\b`, 'm'));
+  });
+});
