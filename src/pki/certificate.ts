@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import { CertpushError } from '../errors.ts';
+import { readTlv } from './der.ts';
 import { describeKey, type KeyInfo } from './key.ts';
 import { type DistinguishedName, nameField, readName } from './name.ts';
 import { looksLikePem, parsePem, pemOrDer, toPem } from './pem.ts';
@@ -130,7 +131,11 @@ function parseUncached(der: Uint8Array, fingerprint: string): Certificate {
 
 /** One certificate from PEM (the first CERTIFICATE block) or DER. */
 export function parseCertificate(input: Uint8Array | string): Certificate {
-  return parseCertificateDer(pemOrDer(input, ['CERTIFICATE', 'TRUSTED CERTIFICATE', 'X509 CERTIFICATE'], 'a certificate'));
+  const der = pemOrDer(input, ['CERTIFICATE', 'TRUSTED CERTIFICATE', 'X509 CERTIFICATE'], 'a certificate');
+  // openssl's "TRUSTED CERTIFICATE" appends trust settings after the certificate: they are not
+  // part of it (nor of its fingerprint).
+  const outer = readTlv(der);
+  return parseCertificateDer(outer && outer.end < der.length ? der.subarray(0, outer.end) : der);
 }
 
 /** Every certificate in a PEM bundle (in file order), or the one certificate of a DER file. */

@@ -42,7 +42,11 @@ export function parsePrivateKey(input: Uint8Array | string, passphrase?: string)
   for (const type of ['pkcs8', 'pkcs1', 'sec1'] as const) {
     try {
       return crypto.createPrivateKey({ key: der, format: 'der', type });
-    } catch { /* try the next encoding */ }
+    } catch (error) {
+      // An encrypted PKCS#8 key is readable as such: ask for its passphrase instead of calling it garbage.
+      if (passphrase === undefined && (error as { code?: string }).code === 'ERR_MISSING_PASSPHRASE') return decryptPkcs8(der, undefined);
+      /* otherwise try the next encoding */
+    }
   }
   if (passphrase !== undefined) return decryptPkcs8(der, passphrase);
   throw new CertpushError('KEY_UNPARSABLE', 'The private key could not be read as PEM or DER (PKCS#8, PKCS#1 or SEC1). If it is encrypted, give its passphrase; if it is inside a .p12, use the PKCS#12 option instead.');
