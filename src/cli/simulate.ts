@@ -4,10 +4,12 @@ import type { Command } from 'commander';
 import { issuePushCertificate } from '../simulators/apple-portal.ts';
 import { createTestPki, readTestPki, writeTestPki } from '../simulators/test-pki.ts';
 import { readInputFile, writeOutput } from './io.ts';
+import { registerSimulateApns } from './simulate-apns.ts';
 
 /** `certpush simulate …`: the shipped simulators and test PKI. */
 export function registerSimulate(program: Command): void {
   const simulate = program.command('simulate').description('Run simulators of Apple\'s and Microsoft\'s services, and make a test PKI.');
+  registerSimulateApns(simulate);
 
   simulate.command('pki')
     .description('Create a test PKI (fake Apple root, WWDR, vendor signing identity, push CA, simulator TLS, MPNS root and client) in a directory.')

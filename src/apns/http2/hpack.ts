@@ -1,0 +1,195 @@
+// HPACK (RFC 7541) for an HTTP/2 client: a full decoder (static and dynamic table, Huffman) for
+// what servers send, and a stateless encoder for requests (literals without indexing, so no
+// table state to keep in step with the server).
+import { huffmanDecode } from './huffman.ts';
+
+/** RFC 7541 Appendix A. Index 1–61. */
+export const STATIC_TABLE: ReadonlyArray<readonly [string, string]> = [
+  [':authority', ''], [':method', 'GET'], [':method', 'POST'], [':path', '/'], [':path', '/index.html'],
+  [':scheme', 'http'], [':scheme', 'https'], [':status', '200'], [':status', '204'], [':status', '206'],
+  [':status', '304'], [':status', '400'], [':status', '404'], [':status', '500'], ['accept-charset', ''],
+  ['accept-encoding', 'gzip, deflate'], ['accept-language', ''], ['accept-ranges', ''], ['accept', ''],
+  ['access-control-allow-origin', ''], ['age', ''], ['allow', ''], ['authorization', ''], ['cache-control', ''],
+  ['content-disposition', ''], ['content-encoding', ''], ['content-language', ''], ['content-length', ''],
+  ['content-location', ''], ['content-range', ''], ['content-type', ''], ['cookie', ''], ['date', ''],
+  ['etag', ''], ['expect', ''], ['expires', ''], ['from', ''], ['host', ''], ['if-match', ''],
+  ['if-modified-since', ''], ['if-none-match', ''], ['if-range', ''], ['if-unmodified-since', ''],
+  ['last-modified', ''], ['link', ''], ['location', ''], ['max-forwards', ''], ['proxy-authenticate', ''],
+  ['proxy-authorization', ''], ['range', ''], ['referer', ''], ['refresh', ''], ['retry-after', ''],
+  ['server', ''], ['set-cookie', ''], ['strict-transport-security', ''], ['transfer-encoding', ''], ['user-agent', ''],
+  ['vary', ''], ['via', ''], ['www-authenticate', ''],
+];
+
+/** RFC 7541 §4.1: an entry's size is its name and value octets plus 32. */
+const ENTRY_OVERHEAD = 32;
+
+/** A malformed header block: a connection error (COMPRESSION_ERROR). */
+export class HpackError extends Error {}
+
+/**
+ * Decodes header blocks from one connection (the dynamic table spans blocks). Returns fields
+ * as a flat list [name, value, name, value, …].
+ *
+ * @example new HpackDecoder().decode(Buffer.from([0x88]), 0, 1) // [':status', '200']
+ */
+export class HpackDecoder {
+  /** Dynamic table, oldest first. */
+  #entries: Array<[string, string]> = [];
+  #size = 0;
+  #maxSize: number;
+  /** The limit we announced (SETTINGS_HEADER_TABLE_SIZE): size updates may not exceed it. */
+  readonly #limit: number;
+  #pos = 0;
+
+  constructor(limit = 4096) {
+    this.#limit = limit;
+    this.#maxSize = limit;
+  }
+
+  decode(block: Buffer, start: number, end: number): string[] {
+    const fields: string[] = [];
+    this.#pos = start;
+    let fieldSeen = false;
+    while (this.#pos < end) {
+      const byte = block[this.#pos]!;
+      if (byte & 0x80) {
+        // §6.1 Indexed header field.
+        const [name, value] = this.#entry(this.#integer(block, end, 7));
+        fields.push(name, value);
+        fieldSeen = true;
+      } else if (byte & 0x40) {
+        // §6.2.1 Literal with incremental indexing.
+        const index = this.#integer(block, end, 6);
+        const name = index === 0 ? this.#string(block, end) : this.#entry(index)[0];
+        const value = this.#string(block, end);
+        this.#insert(name, value);
+        fields.push(name, value);
+        fieldSeen = true;
+      } else if (byte & 0x20) {
+        // §6.3 Dynamic table size update: only at the start of a block, within our limit.
+        if (fieldSeen) throw new HpackError('dynamic table size update after a header field');
+        const size = this.#integer(block, end, 5);
+        if (size > this.#limit) throw new HpackError(`dynamic table size ${size} above the limit ${this.#limit}`);
+        this.#maxSize = size;
+        this.#evict(0);
+      } else {
+        // §6.2.2 without indexing (0000), §6.2.3 never indexed (0001).
+        const index = this.#integer(block, end, 4);
+        const name = index === 0 ? this.#string(block, end) : this.#entry(index)[0];
+        fields.push(name, this.#string(block, end));
+        fieldSeen = true;
+      }
+    }
+    return fields;
+  }
+
+  #integer(block: Buffer, end: number, prefixBits: number): number {
+    const mask = (1 << prefixBits) - 1;
+    let value = block[this.#pos++]! & mask;
+    if (value < mask) return value;
+    for (let shift = 0; ; shift += 7) {
+      if (this.#pos >= end) throw new HpackError('truncated integer');
+      if (shift > 21) throw new HpackError('integer too large');
+      const b = block[this.#pos++]!;
+      value += (b & 0x7f) * 2 ** shift;
+      if ((b & 0x80) === 0) return value;
+    }
+  }
+
+  #string(block: Buffer, end: number): string {
+    if (this.#pos >= end) throw new HpackError('truncated string');
+    const huffman = (block[this.#pos]! & 0x80) !== 0;
+    const length = this.#integer(block, end, 7);
+    const from = this.#pos;
+    const to = from + length;
+    if (to > end) throw new HpackError('string runs past the block');
+    this.#pos = to;
+    if (!huffman) return block.toString('latin1', from, to);
+    const text = huffmanDecode(block, from, to);
+    if (text === null) throw new HpackError('invalid Huffman string');
+    return text;
+  }
+
+  #entry(index: number): readonly [string, string] {
+    if (index === 0) throw new HpackError('index 0');
+    if (index <= STATIC_TABLE.length) return STATIC_TABLE[index - 1]!;
+    const entry = this.#entries[this.#entries.length - (index - STATIC_TABLE.length)];
+    if (!entry) throw new HpackError(`index ${index} beyond the dynamic table`);
+    return entry;
+  }
+
+  #insert(name: string, value: string): void {
+    const size = name.length + value.length + ENTRY_OVERHEAD;
+    // §4.4: an entry larger than the table empties it and is not added.
+    this.#evict(size);
+    if (size > this.#maxSize) return;
+    this.#entries.push([name, value]);
+    this.#size += size;
+  }
+
+  #evict(room: number): void {
+    while (this.#size + room > this.#maxSize && this.#entries.length > 0) {
+      const [name, value] = this.#entries.shift()!;
+      this.#size -= name.length + value.length + ENTRY_OVERHEAD;
+    }
+  }
+}
+
+const STATIC_NAME_INDEX = new Map<string, number>();
+STATIC_TABLE.forEach(([name], i) => { if (!STATIC_NAME_INDEX.has(name)) STATIC_NAME_INDEX.set(name, i + 1); });
+
+/** Bytes of an HPACK integer with a prefix of `prefixBits` and first-byte `flags`. */
+function writeInteger(out: Buffer, at: number, value: number, prefixBits: number, flags: number): number {
+  const mask = (1 << prefixBits) - 1;
+  if (value < mask) {
+    out[at++] = flags | value;
+    return at;
+  }
+  out[at++] = flags | mask;
+  value -= mask;
+  while (value >= 0x80) {
+    out[at++] = (value & 0x7f) | 0x80;
+    value = Math.floor(value / 128);
+  }
+  out[at++] = value;
+  return at;
+}
+
+/** Most bytes a literal field of these byte lengths can take. */
+export function literalFieldMaxBytes(nameBytes: number, valueBytes: number): number {
+  return 1 + 5 + nameBytes + 5 + valueBytes;
+}
+
+/**
+ * Write one field as "literal without indexing" (RFC 7541 §6.2.2): the name by static index
+ * when it has one, strings raw (UTF-8). Returns the new offset. Names must be lowercase.
+ */
+export function writeLiteralField(out: Buffer, at: number, name: string, value: string): number {
+  const index = STATIC_NAME_INDEX.get(name);
+  if (index !== undefined) {
+    at = writeInteger(out, at, index, 4, 0x00);
+  } else {
+    out[at++] = 0x00;
+    at = writeInteger(out, at, name.length, 7, 0x00);
+    at += out.write(name, at, 'latin1');
+  }
+  const length = Buffer.byteLength(value);
+  at = writeInteger(out, at, length, 7, 0x00);
+  at += out.write(value, at, length === value.length ? 'latin1' : 'utf8');
+  return at;
+}
+
+/** Write an indexed field (RFC 7541 §6.1), e.g. 2 for `:method GET`. */
+export function writeIndexedField(out: Buffer, at: number, index: number): number {
+  return writeInteger(out, at, index, 7, 0x80);
+}
+
+/** Encode a whole header block from [name, value] pairs (for tests and one-off requests). */
+export function encodeHeaderBlock(fields: ReadonlyArray<readonly [string, string]>): Buffer {
+  let max = 0;
+  for (const [name, value] of fields) max += literalFieldMaxBytes(Buffer.byteLength(name), Buffer.byteLength(value));
+  const out = Buffer.allocUnsafe(max);
+  let at = 0;
+  for (const [name, value] of fields) at = writeLiteralField(out, at, name, value);
+  return out.subarray(0, at);
+}

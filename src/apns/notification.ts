@@ -1,0 +1,116 @@
+import crypto from 'node:crypto';
+import { type Failed, localRejection } from './outcome.ts';
+import {
+  APNS_ID_PATTERN, DEVICE_PATH_PREFIX, DEVICE_TOKEN_PATTERN, MAX_COLLAPSE_ID_BYTES, maxPayloadBytes,
+  type Priority, PRIORITIES, type PushType, PUSH_TYPES, TOPIC_PATTERN,
+} from './request-rules.ts';
+
+/**
+ * One notification for one device.
+ *
+ * @example
+ * { token: 'a1b2…', payload: { aps: { alert: 'Hello' } }, pushType: 'alert' }
+ * { token, payload: { mdm: pushMagic }, pushType: 'mdm', topic: 'com.apple.mgmt.External.…' }
+ */
+export interface Notification {
+  /** Device token, hexadecimal. */
+  token: string;
+  /** JSON payload: an object (serialized here), or JSON text / bytes as they are. */
+  payload: object | string | Uint8Array;
+  /** `apns-push-type`. Default `alert`. */
+  pushType?: PushType;
+  /** `apns-topic`. Default: the client's topic (for certificates, the certificate's UID). */
+  topic?: string;
+  /** `apns-priority`: 10, 5 or 1. Omitted: APNs uses 10. */
+  priority?: Priority;
+  /** `apns-expiration`: a Date, or UNIX seconds; 0 = try once only. Omitted: APNs stores it for a while. */
+  expiration?: Date | number;
+  /** `apns-collapse-id`, at most 64 bytes. */
+  collapseId?: string;
+  /** `apns-id` (UUID). Default: a new random UUID, so every outcome can be traced. */
+  id?: string;
+}
+
+/** A checked notification as request headers and body; `apnsId` is always set. */
+export interface PreparedRequest {
+  apnsId: string;
+  token: string;
+  /** HTTP/2 request headers without `:authority`/`authorization` (the connection adds those). */
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+/**
+ * Check a notification as APNs would and turn it into a request; a problem comes back as a
+ * `Failed` outcome with Apple's reason (status 0: never sent).
+ *
+ * @example
+ * const prepared = prepareNotification({ token, payload: { mdm: magic }, pushType: 'mdm' }, defaultTopic);
+ * if ('class' in prepared) console.log(prepared.reason);
+ */
+export function prepareNotification(notification: Notification, defaultTopic: string | undefined): PreparedRequest | Failed {
+  const apnsId = notification.id ?? crypto.randomUUID();
+  if (notification.id !== undefined && !APNS_ID_PATTERN.test(notification.id)) {
+    return localRejection('BadMessageId', `apns-id "${notification.id}" is not a UUID (8-4-4-4-12 hexadecimal digits).`);
+  }
+  const token = notification.token;
+  if (typeof token !== 'string' || token.length === 0) return localRejection('MissingDeviceToken', 'The notification has no device token.', apnsId);
+  if (!DEVICE_TOKEN_PATTERN.test(token)) {
+    return localRejection('BadDeviceToken', `Device token "${token.length > 80 ? `${token.slice(0, 80)}…` : token}" is not hexadecimal of 64 or more digits.`, apnsId);
+  }
+  const topic = notification.topic ?? defaultTopic;
+  if (topic === undefined || topic === '') {
+    return localRejection('MissingTopic', 'No apns-topic: give the notification a topic (the app\'s bundle ID) or the client a default topic.', apnsId);
+  }
+  if (!TOPIC_PATTERN.test(topic)) return localRejection('BadTopic', `Topic "${topic}" has spaces or characters APNs does not allow.`, apnsId);
+  const pushType = notification.pushType ?? 'alert';
+  if (!(PUSH_TYPES as readonly string[]).includes(pushType)) {
+    return localRejection('InvalidPushType', `Push type "${pushType}" is not one of ${PUSH_TYPES.join(', ')}.`, apnsId);
+  }
+  const headers: Record<string, string> = {
+    ':method': 'POST',
+    ':path': DEVICE_PATH_PREFIX + token,
+    'apns-id': apnsId,
+    'apns-topic': topic,
+    'apns-push-type': pushType,
+  };
+  if (notification.priority !== undefined) {
+    if (!(PRIORITIES as readonly number[]).includes(notification.priority)) {
+      return localRejection('BadPriority', `Priority ${notification.priority} is not 10, 5 or 1.`, apnsId);
+    }
+    headers['apns-priority'] = String(notification.priority);
+  }
+  if (notification.expiration !== undefined) {
+    const seconds = notification.expiration instanceof Date ? Math.floor(notification.expiration.getTime() / 1000) : notification.expiration;
+    if (!Number.isSafeInteger(seconds) || seconds < 0) {
+      return localRejection('BadExpirationDate', `Expiration ${String(notification.expiration)} is not a date or a whole number of UNIX seconds ≥ 0.`, apnsId);
+    }
+    headers['apns-expiration'] = String(seconds);
+  }
+  if (notification.collapseId !== undefined) {
+    if (Buffer.byteLength(notification.collapseId) > MAX_COLLAPSE_ID_BYTES || /[\0\r\n]/.test(notification.collapseId)) {
+      return localRejection('BadCollapseId', `Collapse ID "${notification.collapseId}" is longer than ${MAX_COLLAPSE_ID_BYTES} bytes or has line breaks.`, apnsId);
+    }
+    headers['apns-collapse-id'] = notification.collapseId;
+  }
+  const payload = notification.payload;
+  const body = typeof payload === 'string' ? Buffer.from(payload)
+    : payload instanceof Uint8Array ? Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
+      : Buffer.from(JSON.stringify(payload));
+  if (body.length === 0) return localRejection('PayloadEmpty', 'The payload is empty; APNs needs a JSON dictionary.', apnsId);
+  const limit = maxPayloadBytes(pushType);
+  if (body.length > limit) {
+    return localRejection('PayloadTooLarge', `The payload is ${body.length} bytes; APNs takes at most ${limit} for push type ${pushType}.`, apnsId);
+  }
+  return { apnsId, token, headers, body };
+}
+
+/**
+ * The MDM push: payload `{"mdm": pushMagic}`, push type `mdm`, to the MDM topic (the push
+ * certificate's UID). APNs: MDM pushes are certificate-authenticated only.
+ *
+ * @example client.send(mdmNotification(device.token, device.pushMagic))
+ */
+export function mdmNotification(token: string, pushMagic: string, topic?: string): Notification {
+  return { token, payload: { mdm: pushMagic }, pushType: 'mdm', ...(topic ? { topic } : {}) };
+}

@@ -1,0 +1,274 @@
+import type { SecureContextOptions } from 'node:tls';
+import { CertpushError } from '../errors.ts';
+import { type BackoffPolicy, backoffDelay } from './backoff.ts';
+import type { Endpoint } from './endpoints.ts';
+import { JobQueue } from './job-queue.ts';
+import type { PreparedRequest } from './notification.ts';
+import { type Failed, failureFromResponse, LOCAL_REASONS, type Outcome } from './outcome.ts';
+import { ApnsSession, type Job, type JobResult, type SessionEvents } from './session.ts';
+
+/** How the pool gets provider tokens (token auth only). */
+export interface ProviderTokens {
+  token(): string;
+  renewAfterExpired(rejected: string): boolean;
+}
+
+export interface SessionPoolOptions {
+  endpoint: Endpoint;
+  tls: SecureContextOptions;
+  providerTokens: ProviderTokens | undefined;
+  maxSessions: number;
+  maxConcurrentStreams: number;
+  maxQueued: number;
+  maxResends: number;
+  requestTimeoutMs: number;
+  connectTimeoutMs: number;
+  pingIntervalMs: number;
+  pingTimeoutMs: number;
+  idleTimeoutMs: number;
+  backoff: BackoffPolicy;
+  now: () => number;
+  random: () => number;
+}
+
+/** Counters over the life of a pool. */
+export interface PoolStats {
+  sent: number;
+  accepted: number;
+  failed: number;
+  /** Requests sent again unprocessed (REFUSED_STREAM, GOAWAY) or with a renewed provider token. */
+  resent: number;
+  queued: number;
+  inFlight: number;
+  sessions: number;
+  sessionsOpened: number;
+}
+
+/**
+ * A few HTTP/2 sessions for one credential and a bounded queue in front of them. Requests go to
+ * a session with a free stream (per the server's SETTINGS_MAX_CONCURRENT_STREAMS); the rest
+ * wait in the queue; `ready()` tells callers when the queue has room again. Nothing is kept
+ * about a notification once its outcome is delivered.
+ */
+export class SessionPool implements SessionEvents {
+  readonly #options: SessionPoolOptions;
+  readonly #queue = new JobQueue<Job>(1024);
+  readonly #sessions: ApnsSession[] = [];
+  readonly #waiters: Array<() => void> = [];
+  #drainWaiters: Array<() => void> = [];
+  #nextSessionId = 1;
+  #cursor = 0;
+  #outstanding = 0;
+  #consecutiveRetries = 0;
+  #closing = false;
+  #pumping = false;
+  readonly #stats = { sent: 0, accepted: 0, failed: 0, resent: 0, sessionsOpened: 0 };
+
+  constructor(options: SessionPoolOptions) {
+    this.#options = options;
+  }
+
+  /** Queue a prepared request; resolves with its outcome. */
+  submit(request: PreparedRequest, attempt: number | undefined): Promise<Outcome> {
+    if (this.#closing) throw new CertpushError('APNS_CLIENT_CLOSED', 'The APNs client is closed; create a new client to send more.');
+    return new Promise<Outcome>((resolve) => {
+      const job: Job = {
+        request,
+        attempt,
+        resends: 0,
+        renewedToken: false,
+        providerToken: undefined,
+        deadline: 0,
+        // #outcome is undefined when the job went back to the queue: not final yet.
+        settle: (result) => {
+          const outcome = this.#outcome(job, result);
+          if (outcome !== undefined) this.#finish(outcome, resolve);
+        },
+      };
+      if (this.#outstanding++ === 0) this.#hold(true);
+      this.#stats.sent++;
+      this.#queue.push(job);
+      this.#pump();
+    });
+  }
+
+  /** True while the queue has room. */
+  get writable(): boolean {
+    return this.#queue.length < this.#options.maxQueued;
+  }
+
+  /** Resolves when the queue has room (at once if it has). */
+  ready(): Promise<void> {
+    if (this.writable) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  stats(): PoolStats {
+    let inFlight = 0;
+    for (const s of this.#sessions) inFlight += s.active;
+    return { ...this.#stats, queued: this.#queue.length, inFlight, sessions: this.#sessions.length };
+  }
+
+  /** Finish what is queued and in flight, then close every session. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    if (this.#outstanding > 0) await new Promise<void>((resolve) => this.#drainWaiters.push(resolve));
+    for (const session of [...this.#sessions]) session.close();
+  }
+
+  // SessionEvents
+  capacity(): void {
+    this.#pump();
+  }
+
+  gone(session: ApnsSession, error: Error | undefined, wasReady: boolean): void {
+    const at = this.#sessions.indexOf(session);
+    if (at >= 0) this.#sessions.splice(at, 1);
+    if (!wasReady && error && !this.#sessions.some((s) => s.state === 'connecting' || s.state === 'ready')) {
+      // Could not connect: what waits would wait forever, so it fails now with a reason.
+      const failure = connectFailure(error, this.#options.endpoint);
+      for (const job of this.#queue.drain()) job.settle({ kind: 'not-sent', failure });
+    }
+    this.#pump();
+  }
+
+  settled(job: Job, result: JobResult): void {
+    job.settle(result);
+  }
+
+  #outcome(job: Job, result: JobResult): Outcome | undefined {
+    const apnsId = job.request.apnsId;
+    switch (result.kind) {
+      case 'not-sent':
+        return { ...result.failure, apnsId, ...(result.failure.class === 'retry' ? { retryAfterMs: this.#retryDelay(job) } : {}) };
+      case 'response': {
+        if (result.status === 200) return { class: 'accepted', status: 200, apnsId: result.apnsId ?? apnsId };
+        const failure = failureFromResponse(result.status, result.body, result.apnsId ?? apnsId);
+        // APNs: ExpiredProviderToken — make a new token and send once more with it.
+        if (failure.reason === 'ExpiredProviderToken' && this.#options.providerTokens && !job.renewedToken && job.providerToken
+          && this.#options.providerTokens.renewAfterExpired(job.providerToken)) {
+          job.renewedToken = true;
+          this.#resend(job);
+          return undefined;
+        }
+        if (failure.class === 'retry') failure.retryAfterMs = this.#retryDelay(job);
+        return failure;
+      }
+      case 'unprocessed':
+        // APNs did not process it, so sending again cannot duplicate it. Only refusals on a
+        // session that never answered count towards maxResends (a server that refuses forever).
+        if (!result.counts || job.resends < this.#options.maxResends) {
+          if (result.counts) job.resends++;
+          this.#resend(job);
+          return undefined;
+        }
+        return { class: 'retry', status: 0, reason: 'RefusedStream', detail: LOCAL_REASONS.RefusedStream, apnsId, retryAfterMs: this.#retryDelay(job) };
+      case 'lost':
+        return { class: 'retry', status: 0, reason: 'ConnectionLost', detail: `${LOCAL_REASONS.ConnectionLost} (${result.detail})`, apnsId, retryAfterMs: this.#retryDelay(job) };
+      case 'timeout':
+        return { class: 'retry', status: 0, reason: 'Timeout', detail: `APNs did not answer within ${this.#options.requestTimeoutMs} ms.`, apnsId, retryAfterMs: this.#retryDelay(job) };
+    }
+  }
+
+  #retryDelay(job: Job): number {
+    return backoffDelay(job.attempt ?? this.#consecutiveRetries++, this.#options.backoff, this.#options.random);
+  }
+
+  #resend(job: Job): void {
+    this.#stats.resent++;
+    this.#queue.unshift(job);
+    // Called from inside a session's event; pump after it has updated its own state.
+    queueMicrotask(() => this.#pump());
+  }
+
+  #finish(outcome: Outcome, resolve: (outcome: Outcome) => void): void {
+    if (outcome.class === 'accepted') {
+      this.#stats.accepted++;
+      this.#consecutiveRetries = 0;
+    } else {
+      this.#stats.failed++;
+    }
+    if (--this.#outstanding === 0) {
+      this.#hold(false);
+      const waiters = this.#drainWaiters;
+      this.#drainWaiters = [];
+      for (const wake of waiters) wake();
+    }
+    resolve(outcome);
+  }
+
+  #pump(): void {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      while (this.#queue.length > 0) {
+        const session = this.#pick();
+        if (session === undefined) {
+          this.#maybeConnect();
+          break;
+        }
+        const job = this.#queue.shift()!;
+        const tokens = this.#options.providerTokens;
+        let authorization: string | undefined;
+        if (tokens) {
+          job.providerToken = tokens.token();
+          authorization = `bearer ${job.providerToken}`;
+        }
+        session.start(job, authorization);
+      }
+    } finally {
+      this.#pumping = false;
+    }
+    let room = this.#options.maxQueued - this.#queue.length;
+    while (room-- > 0 && this.#waiters.length > 0) this.#waiters.shift()!();
+  }
+
+  /** A ready session with a free stream, taking turns so load spreads. */
+  #pick(): ApnsSession | undefined {
+    const sessions = this.#sessions;
+    for (let i = 0; i < sessions.length; i++) {
+      const session = sessions[(this.#cursor + i) % sessions.length]!;
+      if (session.hasRoom) {
+        this.#cursor = (this.#cursor + i) % sessions.length;
+        return session;
+      }
+    }
+    return undefined;
+  }
+
+  #maybeConnect(): void {
+    if (this.#sessions.some((s) => s.state === 'connecting')) return;
+    if (this.#sessions.length >= this.#options.maxSessions) return;
+    const o = this.#options;
+    const session = new ApnsSession(this.#nextSessionId++, {
+      endpoint: o.endpoint,
+      tls: o.tls,
+      maxConcurrentStreams: o.maxConcurrentStreams,
+      requestTimeoutMs: o.requestTimeoutMs,
+      connectTimeoutMs: o.connectTimeoutMs,
+      pingIntervalMs: o.pingIntervalMs,
+      pingTimeoutMs: o.pingTimeoutMs,
+      idleTimeoutMs: o.idleTimeoutMs,
+      now: o.now,
+    }, this);
+    this.#stats.sessionsOpened++;
+    this.#sessions.push(session);
+    if (this.#outstanding === 0) session.hold(false);
+  }
+
+  #hold(busy: boolean): void {
+    for (const session of this.#sessions) session.hold(busy);
+  }
+}
+
+/** Why connecting failed, as an outcome: our certificate refused is a credential problem. */
+function connectFailure(error: Error, endpoint: Endpoint): Failed {
+  const code = (error as NodeJS.ErrnoException).code ?? '';
+  if (/ALERT_(BAD_CERTIFICATE|CERTIFICATE_|UNKNOWN_CA|UNSUPPORTED_CERTIFICATE)|CERTIFICATE_REQUIRED/.test(code)) {
+    return { class: 'credential', status: 0, reason: 'ConnectionFailed', detail: `${endpoint.url} refused our client certificate during the TLS handshake (${code}). Check that the certificate is valid, not revoked, and for this environment.` };
+  }
+  if (/CERT|SELF_SIGNED|ISSUER|ALTNAME|VERIFY/.test(code)) {
+    return { class: 'retry', status: 0, reason: 'ConnectionFailed', detail: `The server certificate of ${endpoint.url} is not trusted (${code}: ${error.message}). For a simulator, pass its CA certificate (option ca / --ca).` };
+  }
+  return { class: 'retry', status: 0, reason: 'ConnectionFailed', detail: `${LOCAL_REASONS.ConnectionFailed} ${endpoint.url}: ${error.message}` };
+}
