@@ -5,11 +5,13 @@ import { issuePushCertificate } from '../simulators/apple-portal.ts';
 import { createTestPki, readTestPki, writeTestPki } from '../simulators/test-pki.ts';
 import { readInputFile, writeOutput } from './io.ts';
 import { registerSimulateApns } from './simulate-apns.ts';
+import { registerSimulateMpns } from './simulate-mpns.ts';
 
 /** `certpush simulate …`: the shipped simulators and test PKI. */
 export function registerSimulate(program: Command): void {
   const simulate = program.command('simulate').description('Run simulators of Apple\'s and Microsoft\'s services, and make a test PKI.');
   registerSimulateApns(simulate);
+  registerSimulateMpns(simulate);
 
   simulate.command('pki')
     .description('Create a test PKI (fake Apple root, WWDR, vendor signing identity, push CA, simulator TLS, MPNS root and client) in a directory.')
