@@ -5,6 +5,7 @@ import { registerMdm } from './mdm.ts';
 import { registerMpns } from './mpns.ts';
 import { registerPush } from './push.ts';
 import { registerSimulate } from './simulate.ts';
+import { registerSigner } from './signer.ts';
 
 /** Build the `certpush` command tree. Each group lives in its own file. */
 export function buildProgram(): Command {
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerMpns(program);
   registerPush(program);
   registerSimulate(program);
+  registerSigner(program);
   return program;
 }
 

@@ -3,7 +3,7 @@ import { CertpushError } from '../errors.ts';
 import { type Certificate, certificateToPem, daysLeft, parseCertificateDer } from '../pki/certificate.ts';
 import { verifyChain } from '../pki/chain.ts';
 import { type Csr, parseCsr, verifyCsrSignature } from '../pki/csr.ts';
-import { error, type Finding, hasErrors, warning } from '../pki/finding.ts';
+import { error, type Finding, FindingsError, hasErrors, warning } from '../pki/finding.ts';
 import type { Identity } from '../pki/identity.ts';
 import { keyMatchesSpki } from '../pki/key.ts';
 import { parsePem, pemLineProblems, toPem } from '../pki/pem.ts';
@@ -41,8 +41,11 @@ export interface SignedRequest {
 }
 
 export interface VerifyOptions {
-  /** The Apple root the chain must end at. */
-  root: Certificate;
+  /**
+   * The Apple root the chain must end at. Without it the chain is only checked to be
+   * consistent up to its own self-signed end, and a CHAIN_ROOT_NOT_PINNED warning says so.
+   */
+  root?: Certificate;
   now?: Date;
 }
 
@@ -69,12 +72,7 @@ export interface VerifyReport {
 export async function signPushCertRequest(input: SignInput): Promise<SignedRequest> {
   const now = input.now ?? new Date();
   const csr = parseCsr(input.csr);
-  const findings = [
-    ...(await csrFindings(csr)),
-    ...vendorKeyFindings(input.vendor),
-    ...vendorExpiryWarnings(input.vendor.certificate, now),
-    ...verifyChain([input.vendor.certificate, input.intermediate, input.root], { anchors: [input.root], at: now, roles: CHAIN_ROLES }),
-  ];
+  const findings = [...(await csrFindings(csr)), ...checkVendorIdentity(input, now)];
   refuseOnErrors('REQUEST_SIGN_REFUSED', 'The CSR was not signed', findings);
 
   // Apple: "Sign the binary-formatted CSR … using the SHA256WithRSA signing algorithm."
@@ -155,7 +153,10 @@ export async function verifyPushCertRequest(input: string | Uint8Array, options:
     }
     if (chain.length > 0) {
       if (chain.length < 3) findings.push(error('CHAIN_INCOMPLETE', `PushCertCertificateChain has ${chain.length} certificate(s); it must hold 3: the vendor MDM signing certificate, the WWDR intermediate and the Apple root, in that order.`));
-      findings.push(...verifyChain(chain, { anchors: [options.root], at: now, roles: CHAIN_ROLES }));
+      const last = chain[chain.length - 1]!;
+      const anchors = options.root ? [options.root] : last.selfIssued ? [last] : [];
+      if (!options.root) findings.push(warning('CHAIN_ROOT_NOT_PINNED', 'The chain was not checked against a known Apple root certificate, only for consistency. Configure the Apple root to check it fully.'));
+      findings.push(...verifyChain(chain, { anchors, at: now, roles: CHAIN_ROLES }));
     }
   }
 
@@ -181,17 +182,23 @@ async function csrFindings(csr: Csr): Promise<Finding[]> {
   return findings;
 }
 
-function vendorKeyFindings(vendor: Identity): Finding[] {
-  return keyMatchesSpki(vendor.privateKey, vendor.certificate.publicKey.spki)
-    ? []
-    : [error('VENDOR_KEY_MISMATCH', 'The vendor private key does not belong to the vendor certificate. Use the key from which the MDM signing certificate was requested.')];
-}
-
-function vendorExpiryWarnings(cert: Certificate, now: Date): Finding[] {
+/**
+ * What every signing checks about the vendor's side, also run once when a signer starts: the
+ * vendor key belongs to the vendor certificate, vendor → WWDR → root verifies today, and a
+ * warning when the vendor certificate has under VENDOR_EXPIRY_WARNING_DAYS left.
+ */
+export function checkVendorIdentity(identity: { vendor: Identity; intermediate: Certificate; root: Certificate }, now: Date = new Date()): Finding[] {
+  const cert = identity.vendor.certificate;
+  const findings: Finding[] = [];
+  if (!keyMatchesSpki(identity.vendor.privateKey, cert.publicKey.spki)) {
+    findings.push(error('VENDOR_KEY_MISMATCH', 'The vendor private key does not belong to the vendor certificate. Use the key from which the MDM signing certificate was requested.'));
+  }
   const days = daysLeft(cert, now);
-  return days >= 0 && days < VENDOR_EXPIRY_WARNING_DAYS
-    ? [warning('VENDOR_CERT_EXPIRING', `The vendor MDM signing certificate expires in ${days} day(s) (${cert.notAfter.toISOString()}). Renew it in the Apple Developer portal soon.`)]
-    : [];
+  if (days >= 0 && days < VENDOR_EXPIRY_WARNING_DAYS) {
+    findings.push(warning('VENDOR_CERT_EXPIRING', `The vendor MDM signing certificate expires in ${days} day(s) (${cert.notAfter.toISOString()}). Renew it in the Apple Developer portal soon.`));
+  }
+  findings.push(...verifyChain([cert, identity.intermediate, identity.root], { anchors: [identity.root], at: now, roles: CHAIN_ROLES }));
+  return findings;
 }
 
 function chainCertificates(text: string, findings: Finding[]): Certificate[] {
@@ -247,18 +254,7 @@ function signatureFindings(csr: Csr, chain: Certificate[], signature: Buffer): F
 }
 
 function refuseOnErrors(code: string, what: string, findings: Finding[]): void {
-  const errors = findings.filter((f) => f.severity === 'error');
-  if (errors.length === 0) return;
-  throw new FindingsError(code, `${what}:\n${errors.map((f) => `  - ${f.message} [${f.code}]`).join('\n')}`, findings);
+  if (hasErrors(findings)) throw FindingsError.of(code, what, findings);
 }
 
-/** A refusal that carries every finding, so callers (CLI --json, API) can list them. */
-export class FindingsError extends CertpushError {
-  readonly findings: Finding[];
-
-  constructor(code: string, message: string, findings: Finding[]) {
-    super(code, message);
-    this.name = 'FindingsError';
-    this.findings = findings;
-  }
-}
+export { FindingsError };

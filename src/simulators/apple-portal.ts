@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
 import { CertpushError } from '../errors.ts';
 import { isSignedBy, parseCertificate } from '../pki/certificate.ts';
-import { verifyPushCertRequest, FindingsError } from '../mdm/push-cert-request.ts';
+import { verifyPushCertRequest } from '../mdm/push-cert-request.ts';
+import { FindingsError } from '../pki/finding.ts';
 import { issueMdmPushCertificate, MDM_TOPIC_PREFIX, type TestPki } from './test-pki.ts';
 
 export interface PortalResult {
@@ -21,8 +22,7 @@ export interface PortalResult {
 export async function issuePushCertificate(pki: TestPki, request: string | Uint8Array, options: { previous?: string | Uint8Array; now?: Date } = {}): Promise<PortalResult> {
   const report = await verifyPushCertRequest(request, { root: parseCertificate(pki.appleRoot.cert), now: options.now });
   if (!report.valid || !report.csr) {
-    const errors = report.findings.filter((f) => f.severity === 'error');
-    throw new FindingsError('PORTAL_REJECTED', `Apple's portal would reject this request:\n${errors.map((f) => `  - ${f.message} [${f.code}]`).join('\n')}`, report.findings);
+    throw FindingsError.of('PORTAL_REJECTED', 'Apple\'s portal would reject this request', report.findings);
   }
   let topic: string | undefined;
   if (options.previous !== undefined) {

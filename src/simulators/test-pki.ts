@@ -2,6 +2,7 @@ import crypto, { type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CertpushError } from '../errors.ts';
+import { MDM_TOPIC_PREFIX } from '../mdm/push-cert-import.ts';
 import { APNS_ENVIRONMENT_OIDS, type ApnsEnvironment, type Certificate, certificateToPem, parseCertificate } from '../pki/certificate.ts';
 import { issueCertificate } from '../pki/issue.ts';
 import { generateRsaKey, parsePrivateKey, privateKeyToPem } from '../pki/key.ts';
@@ -49,6 +50,9 @@ export const TEST_PKI_FILES: Record<keyof TestPki, string> = {
 
 /** The MPNS Service Name of the test client certificate (its subject CN). */
 export const TEST_MPNS_SERVICE_NAME = 'certpush-test-service';
+
+// The MDM topic prefix lives with the import rules that check it; re-exported for existing imports.
+export { MDM_TOPIC_PREFIX };
 
 const DAY = 86_400_000;
 
@@ -178,9 +182,6 @@ export async function issueTestCertificate(issuer: PemIdentity, options: {
   });
   return { cert: certificateToPem(certificate), key: privateKey ? privateKeyToPem(privateKey) : '' };
 }
-
-/** The prefix of every MDM push topic (the push certificate's subject UID). */
-export const MDM_TOPIC_PREFIX = 'com.apple.mgmt.External.';
 
 /**
  * Issue an MDM push certificate as Apple's portal does, for a public key: subject
