@@ -1,9 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import { isCertpushError } from '../errors.ts';
 import { registerCert } from './cert.ts';
+import { registerDemo } from './demo.ts';
 import { registerMdm } from './mdm.ts';
 import { registerMpns } from './mpns.ts';
 import { registerPush } from './push.ts';
+import { registerServe } from './serve.ts';
 import { registerSimulate } from './simulate.ts';
 import { registerSigner } from './signer.ts';
 
@@ -15,9 +17,11 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerCert(program);
+  registerDemo(program);
   registerMdm(program);
   registerMpns(program);
   registerPush(program);
+  registerServe(program);
   registerSimulate(program);
   registerSigner(program);
   return program;

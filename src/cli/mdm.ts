@@ -1,17 +1,15 @@
 import type { Command } from 'commander';
-import { CertpushError } from '../errors.ts';
 import { signPushCertRequest, verifyPushCertRequest } from '../mdm/push-cert-request.ts';
 import { parseCertificate } from '../pki/certificate.ts';
 import type { Finding } from '../pki/finding.ts';
-import { type IdentitySource, loadIdentity } from '../pki/identity.ts';
+import { loadIdentity } from '../pki/identity.ts';
+import { type VendorIdentityFlags, vendorIdentityOptions, vendorIdentitySource } from './vendor-identity.ts';
 import { printJson, readInputFile, readSecretFile, writeOutput } from './io.ts';
+import type { MdmCertView } from '../service/mdm-push-cert.ts';
+import { openTenantAccess, type TenantAccess } from './tenant-access.ts';
 
-interface VendorSignOptions {
+interface VendorSignOptions extends VendorIdentityFlags {
   csr: string;
-  vendorCert?: string;
-  vendorKey?: string;
-  vendorP12?: string;
-  passphraseFile?: string;
   intermediate: string;
   root: string;
   out?: string;
@@ -22,13 +20,9 @@ interface VendorSignOptions {
 export function registerMdm(program: Command): void {
   const mdm = program.command('mdm').description('Apple MDM push certificates: vendor signing and request verification.');
 
-  mdm.command('vendor-sign')
+  vendorIdentityOptions(mdm.command('vendor-sign'))
     .description('Sign a customer\'s CSR with the vendor MDM signing certificate and write the Base64 Push Certificate Request for Apple\'s portal. Checks the CSR, the vendor identity and the chain first.')
     .requiredOption('--csr <file>', 'the customer\'s CSR (PEM or DER)')
-    .option('--vendor-cert <file>', 'vendor MDM signing certificate (PEM or DER)')
-    .option('--vendor-key <file>', 'its private key (PEM or DER; PKCS#1, PKCS#8 or encrypted PKCS#8)')
-    .option('--vendor-p12 <file>', 'vendor certificate and key as PKCS#12 instead')
-    .option('--passphrase-file <file>', 'passphrase of the encrypted key, or the PKCS#12 password')
     .requiredOption('--intermediate <file>', 'Apple WWDR intermediate certificate (AppleWWDRCAG3.cer)')
     .requiredOption('--root <file>', 'Apple root certificate (AppleIncRootCertificate.cer)')
     .option('--out <file>', 'write the request here instead of stdout')
@@ -36,7 +30,7 @@ export function registerMdm(program: Command): void {
     .action(async (opts: VendorSignOptions) => {
       const signed = await signPushCertRequest({
         csr: readInputFile(opts.csr, '--csr'),
-        vendor: loadIdentity(vendorSource(opts)),
+        vendor: loadIdentity(vendorIdentitySource(opts)),
         intermediate: parseCertificate(readInputFile(opts.intermediate, '--intermediate')),
         root: parseCertificate(readInputFile(opts.root, '--root')),
       });
@@ -49,6 +43,36 @@ export function registerMdm(program: Command): void {
       for (const w of signed.warnings) process.stderr.write(`warning: ${w.message}\n`);
       process.stderr.write(`Signed the CSR for "${signed.csr.subject.text}" with "${signed.vendorCertificate.subject}" (valid ${signed.vendorCertificate.daysLeft} more days).\n`);
       if (opts.out) process.stderr.write(`Wrote ${opts.out}: the customer uploads it at https://identity.apple.com/pushcert\n`);
+    });
+
+  tenantCommand(mdm, 'csr', 'Generate the tenant\'s key (kept inside certpush) and CSR; prints the CSR PEM. With an active certificate this starts a renewal.')
+    .option('--email <address>', 'contact e-mail in the CSR subject')
+    .option('--org <name>', 'organization in the CSR subject')
+    .option('--country <CC>', 'two-letter country code in the CSR subject')
+    .option('--out <file>', 'write the CSR here instead of stdout')
+    .action(async (opts: TenantFlags & { email?: string; org?: string; country?: string; out?: string }) => {
+      const view = await withTenant(opts, (access) => access.createCsr({ email: opts.email, org: opts.org, country: opts.country }));
+      writeOutput(opts.out, view.pendingCsr ?? '');
+      process.stderr.write(`${view.state === 'renewing' ? 'Renewal CSR' : 'CSR'} created for tenant ${opts.tenant}. Next: have your MDM vendor sign it (certpush mdm vendor-sign), then upload the request to https://identity.apple.com/pushcert.\n`);
+    });
+
+  tenantCommand(mdm, 'import-cert', 'Import the MDM push certificate Apple issued (PEM, DER, or PKCS#12 with --password-file); checks its key, its topic and, on renewal, that the topic is unchanged.')
+    .argument('<file>', 'the certificate from Apple\'s Push Certificates Portal')
+    .option('--password-file <file>', 'password of a PKCS#12 file')
+    .option('--force', 'replace the certificate even if its topic differs (enrolled devices will stop answering)')
+    .option('--json', 'print JSON')
+    .action(async (file: string, opts: TenantFlags & { passwordFile?: string; force?: boolean; json?: boolean }) => {
+      const data = readInputFile(file, 'FILE');
+      const password = opts.passwordFile ? readSecretFile(opts.passwordFile, '--password-file') : undefined;
+      const view = await withTenant(opts, (access) => access.importCert({ data, password, force: opts.force }));
+      for (const w of view.warnings ?? []) process.stderr.write(`warning: ${w.message}\n`);
+      printView(view, opts.json);
+    });
+
+  tenantCommand(mdm, 'status', 'Show the tenant\'s MDM push certificate: state, topic, expiry.')
+    .option('--json', 'print JSON')
+    .action(async (opts: TenantFlags & { json?: boolean }) => {
+      printView(await withTenant(opts, (access) => access.status()), opts.json);
     });
 
   mdm.command('verify-request')
@@ -70,17 +94,41 @@ export function registerMdm(program: Command): void {
     });
 }
 
-function vendorSource(opts: VendorSignOptions): IdentitySource {
-  const passphrase = opts.passphraseFile ? readSecretFile(opts.passphraseFile, '--passphrase-file') : undefined;
-  if (opts.vendorP12) {
-    if (opts.vendorCert || opts.vendorKey) throw new CertpushError('CLI_USAGE', 'Give either --vendor-p12, or --vendor-cert with --vendor-key, not both.');
-    return { pkcs12: readInputFile(opts.vendorP12, '--vendor-p12'), password: passphrase ?? '' };
-  }
-  if (!opts.vendorCert || !opts.vendorKey) {
-    throw new CertpushError('CLI_USAGE', 'The vendor identity is missing: give --vendor-cert and --vendor-key, or --vendor-p12 (with --passphrase-file).');
-  }
-  return { cert: readInputFile(opts.vendorCert, '--vendor-cert'), key: readInputFile(opts.vendorKey, '--vendor-key'), passphrase };
+interface TenantFlags {
+  tenant: string;
+  server?: string;
+  apiKeyFile?: string;
+  dataDir?: string;
+  databaseUrl?: string;
 }
+
+/** Options shared by the customer-side commands: which tenant, and where certpush is. */
+function tenantCommand(mdm: Command, name: string, description: string): Command {
+  return mdm.command(name).description(description)
+    .requiredOption('--tenant <id>', 'the tenant (ten_…)')
+    .option('--server <url>', 'a running certpush (else the local data directory is used)')
+    .option('--api-key-file <file>', 'API key for --server (or CERTPUSH_API_KEY)')
+    .option('--data-dir <dir>', 'local data directory [CERTPUSH_DATA_DIR, default ./data]')
+    .option('--database-url <url>', 'PostgreSQL instead of the local SQLite [DATABASE_URL]');
+}
+
+async function withTenant<T>(flags: TenantFlags, run: (access: TenantAccess) => Promise<T>): Promise<T> {
+  const access = await openTenantAccess(flags);
+  try {
+    return await run(access);
+  } finally {
+    await access.close();
+  }
+}
+
+function printView(view: MdmCertView, json: boolean | undefined): void {
+  if (json) return printJson(view);
+  process.stdout.write(`state:      ${view.state}\n`);
+  if (view.topic) process.stdout.write(`topic:      ${view.topic}\n`);
+  if (view.notAfter) process.stdout.write(`expires:    ${view.notAfter} (${view.daysLeft} days left)\n`);
+  if (view.requiredTopic) process.stdout.write(`renewal must keep topic ${view.requiredTopic}\n`);
+}
+
 
 function formatFinding(f: Finding): string {
   return `${f.severity === 'error' ? 'error' : 'warning'}: ${f.message} [${f.code}]\n`;

@@ -1,0 +1,81 @@
+import { resolveConfig } from '../config.ts';
+import { CertpushError } from '../errors.ts';
+import { generateMdmCsr, getMdmCert, importPushCertificate, type MdmCertView } from '../service/mdm-push-cert.ts';
+import type { ServiceContext } from '../service/context.ts';
+import { loadMasterKey } from '../store/master-key.ts';
+import { createSecretBox } from '../store/secret-box.ts';
+import { openStore } from '../store/store.ts';
+import { readSecretFile } from './io.ts';
+
+/** The customer-side MDM operations, whether over HTTP or on the local data directory. */
+export interface TenantAccess {
+  createCsr(subject: { email?: string; org?: string; country?: string }): Promise<MdmCertView>;
+  importCert(upload: { data: Buffer; password?: string; force?: boolean }): Promise<MdmCertView & { warnings?: Array<{ code: string; message: string }> }>;
+  status(): Promise<MdmCertView>;
+  close(): Promise<void>;
+}
+
+export interface AccessOptions {
+  tenant: string;
+  server?: string;
+  apiKeyFile?: string;
+  dataDir?: string;
+  databaseUrl?: string;
+}
+
+/**
+ * `--server URL` (with `--api-key-file` or CERTPUSH_API_KEY) talks to a running certpush;
+ * otherwise the local data directory is opened directly (the same checks run either way).
+ */
+export async function openTenantAccess(options: AccessOptions): Promise<TenantAccess> {
+  if (options.server) return remoteAccess(options.server, apiKey(options), options.tenant);
+  return localAccess(options);
+}
+
+function apiKey(options: AccessOptions): string {
+  const key = options.apiKeyFile ? readSecretFile(options.apiKeyFile, '--api-key-file') : process.env.CERTPUSH_API_KEY;
+  if (!key) throw new CertpushError('CLI_USAGE', 'Talking to a server needs an API key: --api-key-file FILE, or CERTPUSH_API_KEY.');
+  return key;
+}
+
+function remoteAccess(server: string, key: string, tenant: string): TenantAccess {
+  const base = `${server.replace(/\/$/, '')}/v1/tenants/${encodeURIComponent(tenant)}/mdm`;
+  const call = async (method: string, path: string, body?: unknown) => {
+    let response: Response;
+    try {
+      response = await fetch(`${base}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+    } catch (error) {
+      throw new CertpushError('SERVER_UNREACHABLE', `Cannot reach certpush at ${server} (${(error as Error).cause ?? (error as Error).message}). Check --server and that certpush serve is running.`);
+    }
+    const json = await response.json().catch(() => ({})) as Record<string, unknown>;
+    if (!response.ok) throw new CertpushError(String(json.code ?? `HTTP_${response.status}`), String(json.detail ?? `certpush answered ${response.status}`));
+    return json;
+  };
+  return {
+    createCsr: async (subject) => await call('POST', '/csr', subject) as unknown as MdmCertView,
+    importCert: async (upload) => await call('PUT', '/push-cert', {
+      ...(upload.data.includes('-----BEGIN') && !upload.password ? { certificate: upload.data.toString('utf8') } : upload.password !== undefined ? { pkcs12: upload.data.toString('base64'), password: upload.password } : { certificate: upload.data.toString('base64') }),
+      ...(upload.force ? { force: true } : {}),
+    }) as unknown as MdmCertView,
+    status: async () => await call('GET', '/push-cert') as unknown as MdmCertView,
+    close: async () => {},
+  };
+}
+
+async function localAccess(options: AccessOptions): Promise<TenantAccess> {
+  const config = resolveConfig({ ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}) });
+  const store = await openStore({ databaseUrl: config.databaseUrl || undefined, dataDir: config.dataDir });
+  const { key } = loadMasterKey(config.masterKey, config.dataDir);
+  const ctx: ServiceContext = { store, secrets: createSecretBox(key), config, signer: null, extraCa: [], appleRoot: null, mpnsRoots: [], now: () => new Date() };
+  const actor = { kind: 'cli' as const };
+  return {
+    createCsr: (subject) => generateMdmCsr(ctx, actor, options.tenant, subject),
+    importCert: (upload) => importPushCertificate(ctx, actor, options.tenant, upload),
+    status: () => getMdmCert(ctx, options.tenant),
+    close: () => store.close(),
+  };
+}

@@ -1,0 +1,77 @@
+import type { ServiceContext } from '../service/context.ts';
+import { checkExpiries } from './expiry-monitor.ts';
+import { dispatchWebhooks } from './webhook-sender.ts';
+
+export type LogFn = (level: 'info' | 'warn' | 'error', message: string, detail?: Record<string, unknown>) => void;
+
+/** The vendor signing certificate as last seen from the signer. */
+export interface VendorStatus {
+  subject?: string;
+  notAfter?: string;
+  daysLeft?: number;
+  error?: string;
+  checkedAt: string;
+}
+
+/**
+ * The worker's periodic chores: send due webhook events (every second), check credential
+ * expiry (at start, then hourly), and ask the signer how long the vendor certificate has left.
+ */
+export class BackgroundTasks {
+  readonly #ctx: ServiceContext;
+  readonly #log: LogFn;
+  readonly #timers: NodeJS.Timeout[] = [];
+  readonly #running = new Set<Promise<unknown>>();
+  vendor: VendorStatus | null = null;
+
+  constructor(ctx: ServiceContext, log: LogFn) {
+    this.#ctx = ctx;
+    this.#log = log;
+  }
+
+  start(options: { expiryIntervalMs?: number; webhookIntervalMs?: number } = {}): void {
+    this.#every(options.webhookIntervalMs ?? 1000, 'sending webhooks', () => dispatchWebhooks(this.#ctx));
+    this.#every(options.expiryIntervalMs ?? 3600_000, 'checking certificate expiry', () => this.checkNow(), true);
+  }
+
+  /** Run the expiry checks now (also what the timer runs). */
+  async checkNow(): Promise<void> {
+    for (const f of await checkExpiries(this.#ctx)) {
+      this.#log('warn', f.mark === 'expired' ? 'a tenant certificate expired' : 'a tenant certificate expires soon', { tenantId: f.tenantId, kind: f.kind, daysLeft: f.daysLeft });
+    }
+    await this.refreshVendor();
+  }
+
+  async refreshVendor(): Promise<VendorStatus | null> {
+    const signer = this.#ctx.signer;
+    if (!signer) return null;
+    try {
+      const v = await signer.vendorCertificate();
+      this.vendor = { subject: v.subject, notAfter: v.notAfter, daysLeft: v.daysLeft, checkedAt: new Date().toISOString() };
+      if (v.daysLeft < 30) this.#log('warn', 'the vendor MDM signing certificate expires soon: renew it in the Apple Developer portal', { daysLeft: v.daysLeft, notAfter: v.notAfter });
+    } catch (error) {
+      this.vendor = { error: (error as Error).message, checkedAt: new Date().toISOString() };
+    }
+    return this.vendor;
+  }
+
+  #every(ms: number, what: string, task: () => Promise<unknown>, now = false): void {
+    let busy = false;
+    const run = () => {
+      if (busy) return;
+      busy = true;
+      const p = task().catch((error: Error) => this.#log('error', `${what} failed`, { error: error.message })).finally(() => {
+        busy = false;
+        this.#running.delete(p);
+      });
+      this.#running.add(p);
+    };
+    if (now) run();
+    this.#timers.push(setInterval(run, ms).unref());
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.#timers) clearInterval(t);
+    await Promise.all(this.#running);
+  }
+}

@@ -1,0 +1,56 @@
+import type { FastifyInstance } from 'fastify';
+import type { ServiceContext } from '../../service/context.ts';
+import { unprocessable } from '../../service/errors.ts';
+import { notificationReport, type SendRequest, sendNotification } from '../../service/notifications.ts';
+import { requireTenant } from '../../service/tenants.ts';
+import { actorOf, requireTenantAccess } from '../auth.ts';
+
+const params = { type: 'object', properties: { tid: { type: 'string', maxLength: 64 } }, required: ['tid'] } as const;
+
+export function notificationRoutes(app: FastifyInstance, ctx: ServiceContext): void {
+  app.post('/v1/tenants/:tid/notifications', {
+    schema: {
+      summary: 'Send a notification to devices or to all; answers 202 with its id. Idempotency-Key makes retries safe.', tags: ['notifications'], params,
+      headers: { type: 'object', properties: { 'idempotency-key': { type: 'string', maxLength: 200 } } },
+      body: {
+        type: 'object', additionalProperties: false,
+        properties: {
+          devices: { type: 'array', items: { type: 'string', maxLength: 64 }, maxItems: 10000 },
+          all: { type: 'boolean' },
+          mdm: { type: 'boolean' },
+          apns: { type: 'object' },
+          mpns: { type: 'object' },
+          expiration: { anyOf: [{ type: 'string', maxLength: 64 }, { type: 'integer' }] },
+        },
+      },
+    },
+  }, async (request, reply) => {
+    const { tid } = request.params as { tid: string };
+    const principal = requireTenantAccess(request, tid);
+    const key = request.headers['idempotency-key'];
+    if (Array.isArray(key)) throw unprocessable('IDEMPOTENCY_KEY', 'Send one Idempotency-Key header.');
+    const { notification, replayed } = await sendNotification(ctx, actorOf(principal), tid, request.body as SendRequest, key ?? null);
+    return reply.status(202).header('location', `/v1/tenants/${tid}/notifications/${notification.id}`).send({ id: notification.id, total: notification.total, replayed });
+  });
+
+  app.get('/v1/tenants/:tid/notifications', { schema: { summary: 'Recent notifications', tags: ['notifications'], params } }, async (request) => {
+    const { tid } = request.params as { tid: string };
+    requireTenantAccess(request, tid);
+    await requireTenant(ctx, tid);
+    const items = await ctx.store.notifications.list(tid);
+    return { items: items.map((n) => ({ id: n.id, total: n.total, createdAt: new Date(n.createdAt).toISOString(), completedAt: n.completedAt ? new Date(n.completedAt).toISOString() : null })) };
+  });
+
+  app.get('/v1/tenants/:tid/notifications/:nid', {
+    schema: {
+      summary: 'Delivery report: counts by outcome, per-device results (paged), deliveries over time', tags: ['notifications'],
+      params: { type: 'object', properties: { tid: { type: 'string', maxLength: 64 }, nid: { type: 'string', maxLength: 64 } }, required: ['tid', 'nid'] },
+      querystring: { type: 'object', additionalProperties: false, properties: { cursor: { type: 'string', maxLength: 32 }, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } } },
+    },
+  }, async (request) => {
+    const { tid, nid } = request.params as { tid: string; nid: string };
+    requireTenantAccess(request, tid);
+    const q = request.query as { cursor?: string; limit: number };
+    return notificationReport(ctx, tid, nid, { after: q.cursor, limit: q.limit });
+  });
+}

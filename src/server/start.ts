@@ -1,0 +1,193 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import type { FastifyInstance } from 'fastify';
+import type { ServiceConfig } from '../config.ts';
+import { BackgroundTasks } from '../delivery/background.ts';
+import { createMetrics, type Metrics } from '../delivery/metrics.ts';
+import { DeliveryWorker, type DeliveryEvent } from '../delivery/worker.ts';
+import { emitWebhookEvent } from '../service/webhooks.ts';
+import { operatorRoutes } from './routes/operator.ts';
+import { CertpushError } from '../errors.ts';
+import { type Certificate, daysLeft, parseCertificate, parseCertificates } from '../pki/certificate.ts';
+import type { ServiceContext } from '../service/context.ts';
+import { createSignerClient } from '../signer/client.ts';
+import { loadMasterKey } from '../store/master-key.ts';
+import { createSecretBox } from '../store/secret-box.ts';
+import { openStore, type Store } from '../store/store.ts';
+import { buildApp } from './app.ts';
+
+export interface RunningService {
+  config: ServiceConfig;
+  ctx: ServiceContext;
+  app: FastifyInstance | null;
+  worker: DeliveryWorker | null;
+  background: BackgroundTasks | null;
+  metrics: Metrics;
+  /** http://host:port when the API listens. */
+  url: string | null;
+  /** The operator key, when this start created it (print it once). */
+  createdOperatorKey: string | null;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: boolean | { level: string };
+  /** Deliveries of this process's worker, for metrics and webhooks. */
+  onEvent?: (event: DeliveryEvent) => void;
+  /** Where the worker logs; default: JSON lines on stderr at warn and error. */
+  log?: (level: 'info' | 'warn' | 'error', message: string, detail?: Record<string, unknown>) => void;
+  /** Fine-tune the worker (tests use short polls). */
+  worker?: { pollMs?: number; batchSize?: number; leaseMs?: number; maxAttempts?: number; retryDelayScale?: number };
+  /** Fine-tune the periodic chores (tests check expiry often). */
+  background?: { expiryIntervalMs?: number; webhookIntervalMs?: number };
+}
+
+const MASTER_KEY_CHECK = 'master-key-check';
+
+/**
+ * Start certpush: open (and migrate) the database, unlock secrets with the master key, make
+ * sure an operator key exists, then run the API and/or the delivery worker per `config.role`.
+ */
+export async function startService(config: ServiceConfig, options: StartOptions = {}): Promise<RunningService> {
+  const store = await openStore({ databaseUrl: config.databaseUrl || undefined, dataDir: config.dataDir });
+  try {
+    const { key } = loadMasterKey(config.masterKey, config.dataDir);
+    const secrets = createSecretBox(key);
+    await checkMasterKey(store, secrets.checkValue);
+    const createdOperatorKey = await ensureOperatorKey(store, config.operatorKey);
+
+    let worker: DeliveryWorker | null = null;
+    let background: BackgroundTasks | null = null;
+    const log = options.log ?? stderrLog;
+    const ctx: ServiceContext = {
+      store,
+      secrets,
+      config,
+      signer: config.signerUrl ? createSignerClient({ url: config.signerUrl, token: config.signerToken, ca: readPemFile(config.extraCaFile) }) : null,
+      extraCa: config.extraCaFile ? parseCertificates(readFileFor(config.extraCaFile, 'extra CA file (CERTPUSH_EXTRA_CA_FILE)')) : [],
+      appleRoot: config.appleRootFile ? parseCertificate(readFileFor(config.appleRootFile, 'Apple root (CERTPUSH_APPLE_ROOT_FILE)')) : null,
+      mpnsRoots: config.mpnsRootsFile ? parseCertificates(readFileFor(config.mpnsRootsFile, 'MPNS roots (CERTPUSH_MPNS_ROOTS_FILE)')) : [] as Certificate[],
+      now: () => new Date(),
+      onCredentialChange: (tenantId) => worker?.credentialChanged(tenantId),
+    };
+
+    const metrics = createMetrics({
+      queueDepth: () => store.deliveries.backlog(),
+      openClients: () => worker?.senders.open ?? 0,
+      openSessions: () => worker?.senders.sessions ?? 0,
+      credentialDays: async () => {
+        const now = ctx.now();
+        const days = [
+          ...(await store.mdmCerts.list()).filter((r) => r.certPem).map((r) => ({ kind: 'mdm' as const, days: daysLeft(parseCertificate(r.certPem!), now) })),
+          ...(await store.mpnsCredentials.list()).map((r) => ({ kind: 'mpns' as const, days: daysLeft(parseCertificate(r.certPem), now) })),
+        ];
+        if (background?.vendor?.daysLeft !== undefined) days.push({ kind: 'vendor' as never, days: background.vendor.daysLeft });
+        return days;
+      },
+    });
+    // Worker events feed metrics, the caller, and the tenants' webhooks.
+    const onEvent = (event: DeliveryEvent) => {
+      metrics.observe(event);
+      options.onEvent?.(event);
+      const hook = webhookFor(event);
+      if (hook) void emitWebhookEvent(ctx, event.tenantId, hook.name, hook.data).catch((error: Error) => log('error', 'queueing a webhook event failed', { error: error.message }));
+    };
+
+    if (config.role !== 'api') {
+      background = new BackgroundTasks(ctx, log);
+      background.start(options.background);
+      worker = new DeliveryWorker(ctx, {
+        workerId: `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`,
+        pollMs: options.worker?.pollMs,
+        batchSize: options.worker?.batchSize ?? config.workerBatchSize,
+        concurrentBatches: config.workerConcurrency,
+        leaseMs: options.worker?.leaseMs ?? config.leaseMs,
+        retry: { maxAttempts: options.worker?.maxAttempts ?? config.maxAttempts },
+        retryDelayScale: options.worker?.retryDelayScale,
+        onEvent,
+        log,
+      });
+      worker.start();
+    }
+
+    let app: FastifyInstance | null = null;
+    let url: string | null = null;
+    if (config.role !== 'worker') {
+      app = await buildApp(ctx, {
+        logger: options.logger ?? { level: config.logLevel },
+        extend: (instance) => {
+          instance.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+          // In an api-only process, ask the signer directly (the worker processes watch it hourly).
+          operatorRoutes(instance, ctx, async () => background?.vendor ?? (await new BackgroundTasks(ctx, log).refreshVendor()));
+          // A notification created here is picked up at once rather than at the next poll.
+          instance.addHook('onResponse', async (request, reply) => {
+            if (request.method === 'POST' && reply.statusCode === 202) worker?.wake();
+          });
+        },
+      });
+      const address = await app.listen({ host: config.host, port: config.port });
+      url = address.replace('[::1]', 'localhost').replace('0.0.0.0', '127.0.0.1');
+    }
+    return {
+      config, ctx, app, worker, background, metrics, url, createdOperatorKey,
+      async close() {
+        await app?.close();
+        await worker?.stop();
+        await background?.stop();
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await store.close().catch(() => {});
+    throw error;
+  }
+}
+
+/** Which worker events tenants hear about through their webhook. */
+function webhookFor(event: DeliveryEvent): { name: 'device.invalidated' | 'notification.completed' | 'tenant.paused'; data: Record<string, unknown> } | null {
+  switch (event.type) {
+    case 'devices.invalidated': return { name: 'device.invalidated', data: { devices: event.devices } };
+    case 'notification.completed': return { name: 'notification.completed', data: { notificationId: event.notificationId } };
+    case 'tenant.paused': return { name: 'tenant.paused', data: { reason: event.reason } };
+    default: return null;
+  }
+}
+
+function stderrLog(level: 'info' | 'warn' | 'error', message: string, detail: Record<string, unknown> = {}): void {
+  if (level === 'info') return;
+  process.stderr.write(`${JSON.stringify({ level, time: new Date().toISOString(), msg: message, ...detail })}\n`);
+}
+
+/** The first start records a value derived from the master key; later starts must match it. */
+async function checkMasterKey(store: Store, checkValue: string): Promise<void> {
+  const stored = await store.getMeta(MASTER_KEY_CHECK);
+  if (stored === undefined) await store.setMeta(MASTER_KEY_CHECK, checkValue);
+  else if (stored !== checkValue) {
+    throw new CertpushError('MASTER_KEY_MISMATCH', 'The master key is not the one this database\'s secrets were sealed with. Use the same CERTPUSH_MASTER_KEY (or master.key file) as the process that created the data.');
+  }
+}
+
+/** Install CERTPUSH_OPERATOR_KEY, or create an operator key when none exists; returns a created key. */
+async function ensureOperatorKey(store: Store, configured: string): Promise<string | null> {
+  if (configured) {
+    if (!/^[\x21-\x7e]{32,}$/.test(configured)) throw new CertpushError('OPERATOR_KEY_WEAK', 'CERTPUSH_OPERATOR_KEY must be at least 32 printable characters; generate one with: openssl rand -base64 32');
+    const { hashApiKey } = await import('../store/api-keys.ts');
+    if (!(await store.apiKeys.findByHash(hashApiKey(configured)))) await store.apiKeys.install(configured, null, 'operator (CERTPUSH_OPERATOR_KEY)');
+    return null;
+  }
+  if ((await store.apiKeys.countOperatorKeys()) > 0) return null;
+  return (await store.apiKeys.create(null, 'operator (first start)')).key;
+}
+
+function readFileFor(path: string, what: string): Buffer {
+  try {
+    return fs.readFileSync(path);
+  } catch {
+    throw new CertpushError('CONFIG_FILE', `Cannot read the ${what} at ${path}. Check the path.`);
+  }
+}
+
+function readPemFile(path: string): string | undefined {
+  return path ? readFileFor(path, 'extra CA file (CERTPUSH_EXTRA_CA_FILE)').toString('utf8') : undefined;
+}

@@ -1,0 +1,165 @@
+import crypto from 'node:crypto';
+import { prepareNotification } from '../apns/notification.ts';
+import { PUSH_TYPES, PRIORITIES } from '../apns/request-rules.ts';
+import { isCertpushError } from '../errors.ts';
+import { payloadBody, type MpnsNotification } from '../mpns/payload.ts';
+import { DELIVERY_INTERVALS, type DeliveryInterval } from '../mpns/protocol.ts';
+import type { Platform } from '../store/devices.ts';
+import type { Notification } from '../store/notifications.ts';
+import { type Actor, actorName, type ServiceContext } from './context.ts';
+import { conflict, notFound, unprocessable } from './errors.ts';
+import { mdmCertState } from './mdm-push-cert.ts';
+import { requireTenant } from './tenants.ts';
+
+/** At most this many explicit device ids in one notification; use `all` for more. */
+export const MAX_EXPLICIT_DEVICES = 10_000;
+
+/** What each platform's devices receive, as stored with the notification. */
+export interface NotificationPayload {
+  mdm?: true;
+  apns?: { payload: Record<string, unknown>; pushType?: string; priority?: number; collapseId?: string };
+  mpns?: MpnsNotification & { interval?: DeliveryInterval };
+}
+
+export interface SendRequest extends NotificationPayload {
+  devices?: string[];
+  all?: boolean;
+  /** ISO time or UNIX seconds; past it, undelivered rows end as `expired`. */
+  expiration?: string | number;
+}
+
+/**
+ * Queue a notification: validate every payload now (so the request, not a worker, reports a
+ * bad one), then fan out into delivery rows. With an Idempotency-Key, a retried request
+ * returns the first notification instead of sending twice; the same key with a different
+ * body is refused.
+ */
+export async function sendNotification(ctx: ServiceContext, actor: Actor, tenantId: string, request: SendRequest, idempotencyKey: string | null): Promise<{ notification: Notification; replayed: boolean }> {
+  await requireTenant(ctx, tenantId);
+  const requestHash = crypto.createHash('sha256').update(JSON.stringify(request)).digest('hex');
+  if (idempotencyKey) {
+    const existing = await ctx.store.notifications.byIdempotencyKey(tenantId, idempotencyKey);
+    if (existing) {
+      if (existing.requestHash !== requestHash) throw conflict('IDEMPOTENCY_KEY_REUSED', `Idempotency-Key "${idempotencyKey}" was already used for a different request. Use a new key for a new notification.`);
+      return { notification: existing, replayed: true };
+    }
+  }
+  const hasDevices = Array.isArray(request.devices);
+  if (hasDevices === (request.all === true)) throw unprocessable('NOTIFICATION_TARGET', 'Say whom to send to: either "devices": [ids] or "all": true (not both).');
+  if (hasDevices && (request.devices!.length === 0 || request.devices!.length > MAX_EXPLICIT_DEVICES)) {
+    throw unprocessable('NOTIFICATION_TARGET', `"devices" must list 1 to ${MAX_EXPLICIT_DEVICES} device ids; for more, use "all": true.`);
+  }
+  const payload = await validatePayload(ctx, tenantId, request);
+  const platforms = (['mdm', 'apns', 'mpns'] as const).filter((p) => payload[p] !== undefined);
+  let devices: string[] | 'all' = 'all';
+  if (hasDevices) {
+    const ids = [...new Set(request.devices!.map(String))];
+    const found = await ctx.store.devices.existing(tenantId, ids);
+    const missing = ids.filter((id) => !found.some((d) => d.id === id));
+    if (missing.length > 0) throw unprocessable('NOTIFICATION_UNKNOWN_DEVICES', `${missing.length} device id(s) are not devices of this tenant, e.g. ${missing[0]}. Register them first, or remove them.`);
+    const uncovered = found.filter((d) => !platforms.includes(d.platform as Platform));
+    if (uncovered.length > 0) throw unprocessable('NOTIFICATION_NO_PAYLOAD_FOR_DEVICE', `Device ${uncovered[0]!.id} is a ${uncovered[0]!.platform} device but the notification has no "${uncovered[0]!.platform}" payload.`);
+    devices = ids;
+  }
+  const expiresAt = parseExpiration(request.expiration, ctx.now());
+  try {
+    const notification = await ctx.store.notifications.create({ tenantId, idempotencyKey, requestHash, payload: JSON.stringify(payload), expiresAt, platforms, devices }, ctx.now().getTime());
+    await ctx.store.audit.record({ tenantId, actor: actorName(actor), action: 'notification.sent', detail: { notificationId: notification.id, total: notification.total, platforms } });
+    return { notification, replayed: false };
+  } catch (error) {
+    // Two requests with the same key racing: the unique index let one through; return it.
+    if (idempotencyKey && /unique|duplicate/i.test((error as Error).message)) {
+      const existing = await ctx.store.notifications.byIdempotencyKey(tenantId, idempotencyKey);
+      if (existing && existing.requestHash === requestHash) return { notification: existing, replayed: true };
+    }
+    throw error;
+  }
+}
+
+async function validatePayload(ctx: ServiceContext, tenantId: string, request: SendRequest): Promise<NotificationPayload> {
+  const payload: NotificationPayload = {};
+  if (request.mdm !== undefined) {
+    if (request.mdm !== true) throw unprocessable('NOTIFICATION_MDM', '"mdm" must be true: an MDM push carries no content, only the device\'s PushMagic.');
+    const state = mdmCertState(await ctx.store.mdmCerts.get(tenantId), ctx.now());
+    if (state !== 'active' && state !== 'renewing') {
+      throw conflict('MDM_NO_CERT', `This tenant has no active MDM push certificate (state: ${state}). Import one first (PUT …/mdm/push-cert).`);
+    }
+    payload.mdm = true;
+  }
+  if (request.apns !== undefined) {
+    const apns = request.apns;
+    if (!apns || typeof apns.payload !== 'object' || apns.payload === null || Array.isArray(apns.payload)) throw unprocessable('NOTIFICATION_APNS', '"apns.payload" must be a JSON object such as {"aps":{"alert":"Hello"}}.');
+    if (apns.pushType !== undefined && !(PUSH_TYPES as readonly string[]).includes(apns.pushType)) throw unprocessable('NOTIFICATION_APNS', `"apns.pushType" must be one of ${PUSH_TYPES.join(', ')}.`);
+    if (apns.priority !== undefined && !(PRIORITIES as readonly number[]).includes(apns.priority)) throw unprocessable('NOTIFICATION_APNS', '"apns.priority" must be 10, 5 or 1.');
+    // The client's own checks (size, collapse id) with a placeholder token and topic.
+    const prepared = prepareNotification({ token: '0'.repeat(64), payload: apns.payload, pushType: apns.pushType as never, priority: apns.priority as never, collapseId: apns.collapseId }, 'topic.placeholder');
+    if ('class' in prepared) throw unprocessable('NOTIFICATION_APNS', `The APNs notification would be refused: ${prepared.reason}${'detail' in prepared && prepared.detail ? ` (${String(prepared.detail)})` : ''}.`);
+    payload.apns = { payload: apns.payload, pushType: apns.pushType, priority: apns.priority, collapseId: apns.collapseId };
+  }
+  if (request.mpns !== undefined) {
+    const mpns = request.mpns;
+    if (!mpns || typeof mpns !== 'object') throw unprocessable('NOTIFICATION_MPNS', '"mpns" must be an object: {"type":"toast","text1":…}, {"type":"tile",…} or {"type":"raw","data":…}.');
+    if (mpns.interval !== undefined && !DELIVERY_INTERVALS.includes(mpns.interval)) throw unprocessable('NOTIFICATION_MPNS', '"mpns.interval" must be "immediate", 450 or 900.');
+    try {
+      payloadBody(mpns);
+    } catch (error) {
+      if (isCertpushError(error)) throw unprocessable(error.code, error.message);
+      throw error;
+    }
+    payload.mpns = mpns;
+  }
+  if (Object.keys(payload).length === 0) throw unprocessable('NOTIFICATION_EMPTY', 'Give at least one payload: "mdm": true, "apns": {…} or "mpns": {…}.');
+  return payload;
+}
+
+function parseExpiration(value: string | number | undefined, now: Date): number | null {
+  if (value === undefined) return null;
+  const ms = typeof value === 'number' ? value * 1000 : Date.parse(value);
+  if (!Number.isFinite(ms)) throw unprocessable('NOTIFICATION_EXPIRATION', '"expiration" must be an ISO 8601 time or UNIX seconds.');
+  if (ms <= now.getTime()) throw unprocessable('NOTIFICATION_EXPIRATION', '"expiration" is in the past: nothing could be delivered.');
+  return ms;
+}
+
+export interface NotificationReport {
+  id: string;
+  createdAt: string;
+  completedAt: string | null;
+  expiresAt: string | null;
+  total: number;
+  /** Deliveries by outcome; `pending` includes `retrying`. */
+  counts: Record<'pending' | 'retrying' | 'delivered' | 'invalid' | 'rejected' | 'expired' | 'failed', number>;
+  /** Finished deliveries per second since the notification was created. */
+  timeline: Array<{ second: number; delivered: number }>;
+  results: Array<{ deviceId: string; platform: string | null; token: string | null; state: string; attempts: number; class: string | null; status: number | null; reason: string | null; updatedAt: string; nextAttemptAt: string | null }>;
+  nextCursor: string | null;
+}
+
+export async function notificationReport(ctx: ServiceContext, tenantId: string, id: string, page: { after?: string; limit: number }): Promise<NotificationReport> {
+  const n = await ctx.store.notifications.get(tenantId, id);
+  if (!n) throw notFound(`Notification ${id}`);
+  const counts: NotificationReport['counts'] = { pending: 0, retrying: 0, delivered: 0, invalid: 0, rejected: 0, expired: 0, failed: 0 };
+  for (const row of await ctx.store.notifications.counts(id)) {
+    counts[row.state as keyof typeof counts] += row.n;
+    if (row.state === 'pending' && row.lastClass !== null) counts.retrying += row.n;
+  }
+  const after = page.after ? Number(page.after) : 0;
+  const rows = await ctx.store.notifications.results(id, Number.isFinite(after) ? after : 0, page.limit + 1);
+  const more = rows.length > page.limit;
+  const visible = more ? rows.slice(0, page.limit) : rows;
+  const start = Math.floor(n.createdAt / 1000);
+  return {
+    id: n.id,
+    createdAt: new Date(n.createdAt).toISOString(),
+    completedAt: n.completedAt ? new Date(n.completedAt).toISOString() : null,
+    expiresAt: n.expiresAt ? new Date(n.expiresAt).toISOString() : null,
+    total: n.total,
+    counts,
+    timeline: (await ctx.store.notifications.timeline(id)).map((t) => ({ second: t.second - start, delivered: t.n })),
+    results: visible.map((r) => ({
+      deviceId: r.deviceId, platform: r.platform, token: r.token, state: r.state, attempts: r.attempts,
+      class: r.lastClass, status: r.lastStatus, reason: r.lastReason, updatedAt: new Date(r.updatedAt).toISOString(),
+      nextAttemptAt: r.state === 'pending' ? new Date(r.nextAttemptAt).toISOString() : null,
+    })),
+    nextCursor: more ? String(visible.at(-1)!.id) : null,
+  };
+}

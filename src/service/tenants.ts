@@ -1,0 +1,38 @@
+import { isCertpushError } from '../errors.ts';
+import type { ApiKey } from '../store/api-keys.ts';
+import type { Tenant } from '../store/tenants.ts';
+import { type Actor, actorName, type ServiceContext } from './context.ts';
+import { conflict, notFound, unprocessable } from './errors.ts';
+
+const NAME_PATTERN = /^[\p{L}\p{N}][\p{L}\p{N} ._'&()-]{0,99}$/u;
+
+export async function createTenant(ctx: ServiceContext, actor: Actor, name: string): Promise<Tenant> {
+  const trimmed = name.trim();
+  if (!NAME_PATTERN.test(trimmed)) {
+    throw unprocessable('TENANT_NAME', 'A tenant name is 1–100 letters, digits, spaces and . _ \' & ( ) -, starting with a letter or digit.');
+  }
+  if (await ctx.store.tenants.getByName(trimmed)) throw conflict('TENANT_EXISTS', `A tenant named "${trimmed}" already exists. Choose another name.`);
+  try {
+    const tenant = await ctx.store.tenants.create(trimmed, ctx.now().getTime());
+    await ctx.store.audit.record({ tenantId: tenant.id, actor: actorName(actor), action: 'tenant.created', detail: { name: trimmed } });
+    return tenant;
+  } catch (error) {
+    // Two requests racing past the check above: the unique index decides.
+    if (!isCertpushError(error) && /unique|duplicate/i.test((error as Error).message)) throw conflict('TENANT_EXISTS', `A tenant named "${trimmed}" already exists. Choose another name.`);
+    throw error;
+  }
+}
+
+export async function requireTenant(ctx: ServiceContext, tenantId: string): Promise<Tenant> {
+  const tenant = await ctx.store.tenants.get(tenantId);
+  if (!tenant) throw notFound(`Tenant ${tenantId}`);
+  return tenant;
+}
+
+/** A new API key for a tenant; the plaintext is in the result only, never stored. */
+export async function createTenantApiKey(ctx: ServiceContext, actor: Actor, tenantId: string, label: string): Promise<{ key: string; record: ApiKey }> {
+  await requireTenant(ctx, tenantId);
+  const created = await ctx.store.apiKeys.create(tenantId, label.trim() || 'api key', ctx.now().getTime());
+  await ctx.store.audit.record({ tenantId, actor: actorName(actor), action: 'api-key.created', detail: { keyId: created.record.id, label: created.record.label } });
+  return created;
+}

@@ -1,0 +1,93 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { DeviceTable, Schema } from './schema.ts';
+import { newId } from './ids.ts';
+
+export type Device = Selectable<DeviceTable>;
+export type Platform = Device['platform'];
+
+export interface DeviceInput {
+  platform: Platform;
+  token: string;
+  pushMagic?: string | null;
+  topic?: string | null;
+}
+
+export interface DeviceFilter {
+  platform?: Platform;
+  status?: 'active' | 'invalid';
+  /** Substring of the token or channel URI. */
+  search?: string;
+  /** The last id of the previous page. */
+  after?: string;
+  limit: number;
+}
+
+/** Rows per INSERT: well under both databases' parameter limits (9 columns each). */
+const BATCH = 500;
+
+export function devicesRepository(db: Kysely<Schema>) {
+  return {
+    /**
+     * Insert or update devices by (tenant, platform, token). Re-registering an invalidated device
+     * makes it active again: the device came back with a fresh registration. Returns one row
+     * per distinct device.
+     */
+    async upsertMany(tenantId: string, inputs: DeviceInput[], now = Date.now()): Promise<Device[]> {
+      // The same device twice in one statement is an error in PostgreSQL; the last one wins.
+      const unique = [...new Map(inputs.map((d) => [`${d.platform}\u0000${d.token}`, d])).values()];
+      const out: Device[] = [];
+      for (let i = 0; i < unique.length; i += BATCH) {
+        const rows = unique.slice(i, i + BATCH).map((d) => ({
+          id: newId('dev'), tenantId, platform: d.platform, token: d.token, pushMagic: d.pushMagic ?? null, topic: d.topic ?? null,
+          createdAt: now, updatedAt: now, invalidAt: null, invalidReason: null,
+        }));
+        out.push(...await db.insertInto('devices').values(rows)
+          .onConflict((oc) => oc.columns(['tenantId', 'platform', 'token']).doUpdateSet((eb) => ({
+            pushMagic: eb.ref('excluded.pushMagic'),
+            topic: eb.ref('excluded.topic'),
+            updatedAt: now,
+            invalidAt: null,
+            invalidReason: null,
+          })))
+          .returningAll()
+          .execute());
+      }
+      return out;
+    },
+    async get(tenantId: string, id: string): Promise<Device | undefined> {
+      return db.selectFrom('devices').selectAll().where('tenantId', '=', tenantId).where('id', '=', id).executeTakeFirst();
+    },
+    /** Of `ids`, those that belong to the tenant. */
+    async existing(tenantId: string, ids: string[]): Promise<Device[]> {
+      const out: Device[] = [];
+      for (let i = 0; i < ids.length; i += BATCH) {
+        out.push(...await db.selectFrom('devices').selectAll().where('tenantId', '=', tenantId).where('id', 'in', ids.slice(i, i + BATCH)).execute());
+      }
+      return out;
+    },
+    async list(tenantId: string, filter: DeviceFilter): Promise<Device[]> {
+      let q = db.selectFrom('devices').selectAll().where('tenantId', '=', tenantId);
+      if (filter.platform) q = q.where('platform', '=', filter.platform);
+      if (filter.status === 'active') q = q.where('invalidAt', 'is', null);
+      if (filter.status === 'invalid') q = q.where('invalidAt', 'is not', null);
+      if (filter.search) q = q.where('token', 'like', `%${filter.search.replace(/[%_\\]/g, (c) => `\\${c}`)}%`);
+      if (filter.after) q = q.where('id', '>', filter.after);
+      return q.orderBy('id').limit(filter.limit).execute();
+    },
+    async count(tenantId: string): Promise<{ total: number; invalid: number }> {
+      const row = await db.selectFrom('devices')
+        .select((eb) => [eb.fn.countAll<number>().as('total'), eb.fn.count<number>('invalidAt').as('invalid')])
+        .where('tenantId', '=', tenantId).executeTakeFirstOrThrow();
+      return { total: Number(row.total), invalid: Number(row.invalid) };
+    },
+    async remove(tenantId: string, id: string): Promise<boolean> {
+      return Number((await db.deleteFrom('devices').where('tenantId', '=', tenantId).where('id', '=', id).executeTakeFirst()).numDeletedRows) > 0;
+    },
+    /** The device is gone (APNs 410, MPNS 404): stop sending to it, remember when and why. */
+    async markInvalid(ids: string[], reason: string, at = Date.now()): Promise<void> {
+      for (let i = 0; i < ids.length; i += BATCH) {
+        await db.updateTable('devices').set({ invalidAt: at, invalidReason: reason, updatedAt: at }).where('id', 'in', ids.slice(i, i + BATCH)).where('invalidAt', 'is', null).execute();
+      }
+    },
+  };
+}

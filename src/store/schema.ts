@@ -1,0 +1,158 @@
+import type { Generated } from 'kysely';
+
+// Field names are camelCase here and snake_case in SQL (Kysely's CamelCasePlugin maps them).
+// Times are epoch milliseconds (BIGINT) in both databases; booleans are 0/1; JSON is text.
+// One representation for SQLite and PostgreSQL keeps one set of queries.
+
+export interface TenantTable {
+  id: string;
+  name: string;
+  createdAt: number;
+  /** Set when a credential failure paused sending (code: reason); cleared by a new credential. */
+  pausedReason: string | null;
+  pausedAt: number | null;
+}
+
+export interface ApiKeyTable {
+  id: string;
+  /** Null for operator keys. */
+  tenantId: string | null;
+  /** SHA-256 of the key, hex. Keys are 256 random bits, so a fast hash is enough. */
+  hash: string;
+  /** The first characters, to recognise a key in lists without revealing it. */
+  prefix: string;
+  label: string;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+/** One MDM push certificate per tenant: the current one and, while renewing, the pending key/CSR. */
+export interface MdmCertTable {
+  tenantId: string;
+  certPem: string | null;
+  /** The private key of cert_pem, sealed. */
+  keySealed: string | null;
+  topic: string | null;
+  notAfter: number | null;
+  fingerprint: string | null;
+  /** A CSR waiting for Apple: its key (sealed), the CSR, and the signed request once made. */
+  pendingKeySealed: string | null;
+  pendingCsrPem: string | null;
+  pendingRequest: string | null;
+  /** Expiry warnings already sent for the current certificate ("30,14,7,expired"). */
+  warned: string;
+  updatedAt: number;
+}
+
+export interface MpnsCredentialTable {
+  tenantId: string;
+  certPem: string;
+  chainPem: string;
+  keySealed: string;
+  serviceName: string;
+  notAfter: number;
+  fingerprint: string;
+  warned: string;
+  updatedAt: number;
+}
+
+export interface DeviceTable {
+  id: string;
+  tenantId: string;
+  platform: 'mdm' | 'apns' | 'mpns';
+  /** APNs device token (hex) or MPNS channel URI. */
+  token: string;
+  pushMagic: string | null;
+  topic: string | null;
+  createdAt: number;
+  updatedAt: number;
+  invalidAt: number | null;
+  invalidReason: string | null;
+}
+
+export interface NotificationTable {
+  id: string;
+  tenantId: string;
+  idempotencyKey: string | null;
+  /** SHA-256 of the request body: an Idempotency-Key reused with another body is refused. */
+  requestHash: string;
+  /** The platform payloads, JSON. */
+  payload: string;
+  expiresAt: number | null;
+  createdAt: number;
+  total: number;
+  completedAt: number | null;
+}
+
+export type DeliveryState = 'pending' | 'delivered' | 'invalid' | 'rejected' | 'expired' | 'failed';
+
+export interface DeliveryTable {
+  id: Generated<number>;
+  notificationId: string;
+  tenantId: string;
+  deviceId: string;
+  state: DeliveryState;
+  attempts: number;
+  /**
+   * When the row is next due. Claiming a row sets it to the lease's end, so a lease that runs
+   * out (a worker died) makes the row due again with no extra bookkeeping.
+   */
+  nextAttemptAt: number;
+  /** The worker that last claimed the row: who sent it, or holds its lease (diagnostics). */
+  leasedBy: string | null;
+  /** The last outcome's class, status and reason (e.g. "retry", 503, "ServiceUnavailable"). */
+  lastClass: string | null;
+  lastStatus: number | null;
+  lastReason: string | null;
+  updatedAt: number;
+}
+
+export interface AuditTable {
+  id: Generated<number>;
+  tenantId: string | null;
+  /** Who: "operator:<key id>", "tenant:<key id>", "cli", "system". */
+  actor: string;
+  action: string;
+  detail: string;
+  at: number;
+}
+
+export interface WebhookTable {
+  tenantId: string;
+  url: string;
+  secretSealed: string;
+  events: string;
+  updatedAt: number;
+}
+
+export interface WebhookEventTable {
+  id: Generated<number>;
+  tenantId: string;
+  event: string;
+  /** The JSON body to POST. */
+  payload: string;
+  state: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  nextAttemptAt: number;
+  lastError: string | null;
+  createdAt: number;
+}
+
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
+export interface Schema {
+  tenants: TenantTable;
+  apiKeys: ApiKeyTable;
+  mdmCerts: MdmCertTable;
+  mpnsCredentials: MpnsCredentialTable;
+  devices: DeviceTable;
+  notifications: NotificationTable;
+  deliveries: DeliveryTable;
+  auditLog: AuditTable;
+  webhooks: WebhookTable;
+  webhookEvents: WebhookEventTable;
+  meta: MetaTable;
+}

@@ -1,0 +1,62 @@
+import { apiKeysRepository } from './api-keys.ts';
+import { auditRepository } from './audit.ts';
+import { type Database, openDatabase } from './database.ts';
+import { deliveriesRepository } from './deliveries.ts';
+import { devicesRepository } from './devices.ts';
+import { mdmCertsRepository } from './mdm-certs.ts';
+import { mpnsCredentialsRepository } from './mpns-credentials.ts';
+import { notificationsRepository } from './notifications.ts';
+import { tenantsRepository } from './tenants.ts';
+import { webhookEventsRepository } from './webhook-events.ts';
+import { webhooksRepository } from './webhooks.ts';
+
+/**
+ * Everything certpush keeps, behind one interface that SQLite and PostgreSQL both implement
+ * (the same queries; the few dialect differences live inside the repositories).
+ */
+export interface Store {
+  readonly database: Database;
+  readonly tenants: ReturnType<typeof tenantsRepository>;
+  readonly apiKeys: ReturnType<typeof apiKeysRepository>;
+  readonly mdmCerts: ReturnType<typeof mdmCertsRepository>;
+  readonly mpnsCredentials: ReturnType<typeof mpnsCredentialsRepository>;
+  readonly devices: ReturnType<typeof devicesRepository>;
+  readonly notifications: ReturnType<typeof notificationsRepository>;
+  readonly deliveries: ReturnType<typeof deliveriesRepository>;
+  readonly audit: ReturnType<typeof auditRepository>;
+  readonly webhooks: ReturnType<typeof webhooksRepository>;
+  readonly webhookEvents: ReturnType<typeof webhookEventsRepository>;
+  /** Read or write a small named value (schema facts, the master key check value). */
+  getMeta(key: string): Promise<string | undefined>;
+  setMeta(key: string, value: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createStore(database: Database): Store {
+  const { db } = database;
+  return {
+    database,
+    tenants: tenantsRepository(db),
+    apiKeys: apiKeysRepository(db),
+    mdmCerts: mdmCertsRepository(db),
+    mpnsCredentials: mpnsCredentialsRepository(db),
+    devices: devicesRepository(db),
+    notifications: notificationsRepository(db),
+    deliveries: deliveriesRepository(db, database.dialect),
+    audit: auditRepository(db),
+    webhooks: webhooksRepository(db),
+    webhookEvents: webhookEventsRepository(db, database.dialect),
+    async getMeta(key) {
+      return (await db.selectFrom('meta').select('value').where('key', '=', key).executeTakeFirst())?.value;
+    },
+    async setMeta(key, value) {
+      await db.insertInto('meta').values({ key, value }).onConflict((oc) => oc.column('key').doUpdateSet({ value })).execute();
+    },
+    close: () => database.close(),
+  };
+}
+
+/** Open the database (migrating it) and build the store. */
+export async function openStore(options: { databaseUrl?: string; dataDir: string; poolSize?: number }): Promise<Store> {
+  return createStore(await openDatabase(options));
+}
