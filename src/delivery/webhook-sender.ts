@@ -4,7 +4,8 @@ import https from 'node:https';
 import { isCertpushError } from '../errors.ts';
 import type { ServiceContext } from '../service/context.ts';
 import type { WebhookEvent } from '../store/webhook-events.ts';
-import { resolveWebhookAddress } from './webhook-target.ts';
+import { resolveWebhookAddress } from '../service/webhook-target.ts';
+import { webhookSecretContext } from '../service/webhooks.ts';
 
 /** Header with `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`. */
 export const SIGNATURE_HEADER = 'certpush-signature';
@@ -32,9 +33,6 @@ export function verifyWebhookSignature(secret: string, body: string, header: str
   return given.length === expected.length && crypto.timingSafeEqual(given, expected);
 }
 
-const secretContext = (tenantId: string) => `tenant:${tenantId}:webhook-secret`;
-export { secretContext as webhookSecretContext };
-
 /** POST one event to its tenant's webhook; resolves with an error text, or null on 2xx. */
 async function post(ctx: ServiceContext, event: WebhookEvent): Promise<string | null> {
   const hook = await ctx.store.webhooks.get(event.tenantId);
@@ -47,7 +45,7 @@ async function post(ctx: ServiceContext, event: WebhookEvent): Promise<string | 
   } catch (error) {
     return isCertpushError(error) ? error.message : (error as Error).message;
   }
-  const secret = ctx.secrets.open(hook.secretSealed, secretContext(event.tenantId)).toString('utf8');
+  const secret = ctx.secrets.open(hook.secretSealed, webhookSecretContext(event.tenantId)).toString('utf8');
   const body = event.payload;
   const transport = url.protocol === 'https:' ? https : http;
   return new Promise((resolve) => {

@@ -1,10 +1,12 @@
 import crypto from 'node:crypto';
-import { checkWebhookUrl } from '../delivery/webhook-target.ts';
-import { webhookSecretContext } from '../delivery/webhook-sender.ts';
+import { checkWebhookUrl } from './webhook-target.ts';
 import { isCertpushError } from '../errors.ts';
 import { type Actor, actorName, type ServiceContext } from './context.ts';
 import { notFound, unprocessable } from './errors.ts';
 import { requireTenant } from './tenants.ts';
+
+/** Associated data sealing a tenant's webhook secret. */
+export const webhookSecretContext = (tenantId: string) => `tenant:${tenantId}:webhook-secret`;
 
 /** What a tenant can subscribe to. */
 export const WEBHOOK_EVENTS = ['certificate.expiring', 'certificate.expired', 'device.invalidated', 'notification.completed', 'tenant.paused'] as const;

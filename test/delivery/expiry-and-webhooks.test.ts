@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { dueWarning } from '../../src/delivery/expiry-monitor.ts';
 import { signWebhook, verifyWebhookSignature } from '../../src/delivery/webhook-sender.ts';
-import { checkWebhookUrl, resolveWebhookAddress } from '../../src/delivery/webhook-target.ts';
+import { checkWebhookUrl, resolveWebhookAddress } from '../../src/service/webhook-target.ts';
 
 describe('dueWarning: expiry warnings at 30, 14 and 7 days, then expired, each once', () => {
   it('warns at the tightest threshold reached', () => {
