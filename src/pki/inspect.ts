@@ -1,5 +1,5 @@
-import { CertpushError } from '../errors.ts';
-import { type Certificate, describeCertificate, parseCertificateDer } from './certificate.ts';
+import { CertpushError, isCertpushError } from '../errors.ts';
+import { type Certificate, describeCertificate, parseCertificate, parseCertificateDer } from './certificate.ts';
 import { type Csr, parseCsr, verifyCsrSignature } from './csr.ts';
 import { describeKey, keyMatchesSpki, parsePrivateKey } from './key.ts';
 import { looksLikePem, parsePem, toPem } from './pem.ts';
@@ -13,6 +13,8 @@ export type InspectedItem =
   | { kind: 'private-key'; type: string; bits: number | null; curve: string | null; encrypted: boolean };
 
 const KEY_LABELS = new Set(['PRIVATE KEY', 'RSA PRIVATE KEY', 'EC PRIVATE KEY']);
+// parseCertificate trims openssl's trust settings off TRUSTED CERTIFICATE blocks.
+const CERTIFICATE_LABELS = new Set(['CERTIFICATE', 'TRUSTED CERTIFICATE', 'X509 CERTIFICATE']);
 
 /**
  * Everything in a certificate-ish file: PEM bundles (certificates, CSRs, keys), DER
@@ -26,7 +28,7 @@ export async function inspectFile(bytes: Uint8Array, options: { password?: strin
   let encryptedKeys = 0;
   if (looksLikePem(bytes)) {
     for (const block of parsePem(bytes)) {
-      if (block.label === 'CERTIFICATE') certs.push(parseCertificateDer(block.der));
+      if (CERTIFICATE_LABELS.has(block.label)) certs.push(parseCertificate(toPem(block.label, block.der)));
       else if (block.label === 'CERTIFICATE REQUEST' || block.label === 'NEW CERTIFICATE REQUEST') csrs.push(parseCsr(block.der));
       else if (KEY_LABELS.has(block.label)) keys.push(parsePrivateKey(toPem(block.label, block.der)));
       else if (block.label === 'ENCRYPTED PRIVATE KEY') {
@@ -81,7 +83,10 @@ function tryDer(bytes: Uint8Array, password: string | undefined): Certificate | 
   ]) {
     try {
       return attempt();
-    } catch { /* try the next kind */ }
+    } catch (error) {
+      // An encrypted key is recognised as one: say a password is needed, not "unrecognised".
+      if (isCertpushError(error, 'KEY_PASSPHRASE_REQUIRED')) throw error;
+    }
   }
   return null;
 }

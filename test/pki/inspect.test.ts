@@ -159,3 +159,21 @@ describe('inspectFile', () => {
     assertNoSecrets(await inspectFile(der), fs.readFileSync(csrKeyPath, 'utf8'));
   });
 });
+
+describe('inspectFile, less common inputs', () => {
+  it('reads TRUSTED CERTIFICATE blocks as openssl -trustout writes them', async () => {
+    const dir = tempDir();
+    openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'k.pem'), '-out', path.join(dir, 'c.pem'), '-subj', '/CN=trusted', '-days', '1']);
+    const trusted = openssl(['x509', '-in', path.join(dir, 'c.pem'), '-trustout', '-addtrust', 'clientAuth']);
+    const items = await inspectFile(Buffer.from(trusted));
+    assert.equal(items.length, 1);
+    assert.equal(items[0]!.kind === 'certificate' && items[0]!.certificate.commonName, 'trusted');
+  });
+
+  it('asks for the password of an encrypted DER key instead of calling it unrecognised', async () => {
+    const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const der = privateKey.export({ format: 'der', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'pw' });
+    await rejectsCode(() => inspectFile(der), 'KEY_PASSPHRASE_REQUIRED');
+    assert.equal((await inspectFile(der, { password: 'pw' }))[0]!.kind, 'private-key');
+  });
+});
