@@ -37,6 +37,7 @@ export function registerServe(program: Command): void {
     const service = await startService(config);
     const where = config.databaseUrl ? service.ctx.store.database.location : `${config.dataDir} (SQLite)`;
     process.stderr.write(`certpush ${config.role === 'worker' ? 'worker' : `listening on ${service.url}`} — data: ${where}, role: ${config.role}\n`);
+    if (service.url) process.stderr.write(`console: ${service.url}/   API reference: ${service.url}/docs\n`);
     if (service.createdOperatorKey) {
       process.stderr.write(`\nOperator API key (shown once; store it now):\n\n  ${service.createdOperatorKey}\n\nUse it as "Authorization: Bearer <key>". Set CERTPUSH_OPERATOR_KEY to choose your own.\n\n`);
     }

@@ -57,13 +57,16 @@ function remoteAccess(server: string, key: string, tenant: string): TenantAccess
   };
   return {
     createCsr: async (subject) => await call('POST', '/csr', subject) as unknown as MdmCertView,
-    importCert: async (upload) => await call('PUT', '/push-cert', {
-      ...(upload.data.includes('-----BEGIN') && !upload.password ? { certificate: upload.data.toString('utf8') } : upload.password !== undefined ? { pkcs12: upload.data.toString('base64'), password: upload.password } : { certificate: upload.data.toString('base64') }),
-      ...(upload.force ? { force: true } : {}),
-    }) as unknown as MdmCertView,
+    importCert: async (upload) => await call('PUT', '/push-cert', { ...uploadBody(upload), ...(upload.force ? { force: true } : {}) }) as unknown as MdmCertView,
     status: async () => await call('GET', '/push-cert') as unknown as MdmCertView,
     close: async () => {},
   };
+}
+
+/** The API's body for a certificate file: PEM as text, a PKCS#12 (password given) or DER as Base64. */
+function uploadBody(upload: { data: Buffer; password?: string }): Record<string, string> {
+  if (upload.password !== undefined) return { pkcs12: upload.data.toString('base64'), password: upload.password };
+  return { certificate: upload.data.includes('-----BEGIN') ? upload.data.toString('utf8') : upload.data.toString('base64') };
 }
 
 async function localAccess(options: AccessOptions): Promise<TenantAccess> {

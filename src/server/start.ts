@@ -12,6 +12,7 @@ import { CertpushError } from '../errors.ts';
 import { type Certificate, daysLeft, parseCertificate, parseCertificates } from '../pki/certificate.ts';
 import type { ServiceContext } from '../service/context.ts';
 import { createSignerClient } from '../signer/client.ts';
+import { hashApiKey } from '../store/api-keys.ts';
 import { loadMasterKey } from '../store/master-key.ts';
 import { createSecretBox } from '../store/secret-box.ts';
 import { openStore, type Store } from '../store/store.ts';
@@ -172,7 +173,6 @@ async function checkMasterKey(store: Store, checkValue: string): Promise<void> {
 async function ensureOperatorKey(store: Store, configured: string): Promise<string | null> {
   if (configured) {
     if (!/^[\x21-\x7e]{32,}$/.test(configured)) throw new CertpushError('OPERATOR_KEY_WEAK', 'CERTPUSH_OPERATOR_KEY must be at least 32 printable characters; generate one with: openssl rand -base64 32');
-    const { hashApiKey } = await import('../store/api-keys.ts');
     if (!(await store.apiKeys.findByHash(hashApiKey(configured)))) await store.apiKeys.install(configured, null, 'operator (CERTPUSH_OPERATOR_KEY)');
     return null;
   }

@@ -94,7 +94,9 @@ async function validatePayload(ctx: ServiceContext, tenantId: string, request: S
     // The client's own checks (size, collapse id) with a placeholder token and topic.
     const prepared = prepareNotification({ token: '0'.repeat(64), payload: apns.payload, pushType: apns.pushType as never, priority: apns.priority as never, collapseId: apns.collapseId }, 'topic.placeholder');
     if ('class' in prepared) throw unprocessable('NOTIFICATION_APNS', `The APNs notification would be refused: ${prepared.reason}${'detail' in prepared && prepared.detail ? ` (${String(prepared.detail)})` : ''}.`);
-    payload.apns = { payload: apns.payload, pushType: apns.pushType, priority: apns.priority, collapseId: apns.collapseId };
+    // Only MDM pushes have a credential in certpush today (the tenant's push certificate); an app
+    // push would find none at delivery and pause the tenant, so refuse it here instead.
+    throw conflict('APNS_NO_APP_CREDENTIAL', 'This tenant has no APNs credential for app pushes: certpush sends MDM pushes (with the MDM push certificate) and MPNS notifications. Send "mdm": true to wake MDM devices.');
   }
   if (request.mpns !== undefined) {
     const mpns = request.mpns;
@@ -128,7 +130,7 @@ export interface NotificationReport {
   total: number;
   /** Deliveries by outcome; `pending` includes `retrying`. */
   counts: Record<'pending' | 'retrying' | 'delivered' | 'invalid' | 'rejected' | 'expired' | 'failed', number>;
-  /** Finished deliveries per second since the notification was created. */
+  /** Deliveries accepted by the push service, per second since the notification was created. */
   timeline: Array<{ second: number; delivered: number }>;
   results: Array<{ deviceId: string; platform: string | null; token: string | null; state: string; attempts: number; class: string | null; status: number | null; reason: string | null; updatedAt: string; nextAttemptAt: string | null }>;
   nextCursor: string | null;

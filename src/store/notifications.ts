@@ -80,12 +80,12 @@ export function notificationsRepository(db: Kysely<Schema>) {
         .execute();
       return rows.map((r) => ({ state: r.state, lastClass: r.lastClass, n: Number(r.n) }));
     },
-    /** Finished deliveries per second (for the console's chart). */
+    /** Delivered rows per second (for the console's chart). */
     async timeline(notificationId: string): Promise<Array<{ second: number; n: number }>> {
       const rows = await db.selectFrom('deliveries')
         .select((eb) => [sql<number>`(updated_at / 1000)`.as('second'), eb.fn.countAll<number>().as('n')])
         .where('notificationId', '=', notificationId)
-        .where('state', '!=', 'pending')
+        .where('state', '=', 'delivered')
         .groupBy(sql`(updated_at / 1000)`)
         .orderBy(sql`(updated_at / 1000)`)
         .execute();

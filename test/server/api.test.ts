@@ -51,6 +51,13 @@ for (const backend of await backends()) {
       assert.equal((await world.api(world.operatorKey, 'POST', '/v1/tenants', { name: 'Tenant A' })).status, 409);
     });
 
+    it('tells a key what it reaches', async () => {
+      const op = await world.api(world.operatorKey, 'GET', '/v1/whoami');
+      assert.deepEqual([op.body.kind, op.body.tenant], ['operator', null]);
+      const tenant = await world.api(a.key, 'GET', '/v1/whoami');
+      assert.deepEqual([tenant.body.kind, tenant.body.tenant], ['tenant', { id: a.tid, name: 'Tenant A' }]);
+    });
+
     it('answers 404 for everything of another tenant, exactly as for a tenant that does not exist', async () => {
       const [device] = [(await world.api(b.key, 'POST', `/v1/tenants/${b.tid}/devices`, { platform: 'mdm', token: deviceToken(7, 'b'), pushMagic: 'pm' })).body];
       const notification = (await world.api(b.key, 'POST', `/v1/tenants/${b.tid}/notifications`, { all: true, mdm: true })).body;
@@ -249,6 +256,7 @@ for (const backend of await backends()) {
         [{ devices: ['dev_nope'], mdm: true }, 422, 'NOTIFICATION_UNKNOWN_DEVICES'],
         [{ all: true, mpns: { type: 'toast', text1: 'x'.repeat(4000) } }, 422, 'MPNS_PAYLOAD_TOO_LARGE'],
         [{ all: true, apns: { payload: { aps: { alert: 'x'.repeat(5000) } } } }, 422, 'NOTIFICATION_APNS'],
+        [{ all: true, apns: { payload: { aps: { alert: 'hello' } } } }, 409, 'APNS_NO_APP_CREDENTIAL'],
         [{ all: true, mdm: true, expiration: '2001-01-01T00:00:00Z' }, 422, 'NOTIFICATION_EXPIRATION'],
       ];
       for (const [body, status, code] of cases) {

@@ -42,6 +42,12 @@ export function tenantRoutes(app: FastifyInstance, ctx: ServiceContext): void {
     return { items: await Promise.all(tenants.map(summary)) };
   });
 
+  app.get('/v1/whoami', { schema: { summary: 'What the API key reaches: operator (every tenant) or one tenant', tags: ['tenants'] } }, async (request) => {
+    const principal = requirePrincipal(request);
+    const tenant = principal.tenantId ? await requireTenant(ctx, principal.tenantId) : null;
+    return { kind: principal.kind, keyId: principal.keyId, tenant: tenant ? { id: tenant.id, name: tenant.name } : null };
+  });
+
   app.get('/v1/tenants/:tid', { schema: { summary: 'One tenant', tags: ['tenants'], params: tenantParams } }, async (request) => {
     const { tid } = request.params as { tid: string };
     requireTenantAccess(request, tid);
