@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ServiceContext } from '../service/context.ts';
 import { authenticate } from './auth.ts';
+import { consoleRoutes } from './console-routes.ts';
 import { docsPage } from './docs-page.ts';
 import { errorHandler, problem, sendProblem } from './problem.ts';
 import { deviceRoutes } from './routes/devices.ts';
@@ -62,6 +63,7 @@ export async function buildApp(ctx: ServiceContext, options: AppOptions = {}): P
   deviceRoutes(app, ctx);
   notificationRoutes(app, ctx);
   webhookRoutes(app, ctx);
+  consoleRoutes(app);
   await options.extend?.(app);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/docs', { schema: { hide: true } }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(docsPage()));
