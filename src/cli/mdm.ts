@@ -18,7 +18,7 @@ interface VendorSignOptions extends VendorIdentityFlags {
 
 /** `certpush mdm …`: the MDM push-certificate workflow. */
 export function registerMdm(program: Command): void {
-  const mdm = program.command('mdm').description('Apple MDM push certificates: vendor signing and request verification.');
+  const mdm = program.command('mdm').description('Apple MDM push certificates: vendor signing, request verification, and the customer\'s CSR, import and status.');
 
   vendorIdentityOptions(mdm.command('vendor-sign'))
     .description('Sign a customer\'s CSR with the vendor MDM signing certificate and write the Base64 Push Certificate Request for Apple\'s portal. Checks the CSR, the vendor identity and the chain first.')
