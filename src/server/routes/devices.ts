@@ -4,9 +4,8 @@ import { deleteDevice, getDevice, importDevices, listDevices, registerDevice } f
 import { unprocessable } from '../../service/errors.ts';
 import { actorOf, requireTenantAccess } from '../auth.ts';
 import { deviceView } from '../views.ts';
+import { tenantParams, deviceParams } from './params.ts';
 
-const params = { type: 'object', properties: { tid: { type: 'string', maxLength: 64 } }, required: ['tid'] } as const;
-const deviceParams = { type: 'object', properties: { tid: { type: 'string', maxLength: 64 }, id: { type: 'string', maxLength: 64 } }, required: ['tid', 'id'] } as const;
 
 /** An import of 100,000 devices as JSON lines is ~20 MB; everything else stays at 1 MB. */
 export const IMPORT_BODY_LIMIT = 32 * 1024 * 1024;
@@ -14,7 +13,7 @@ export const IMPORT_BODY_LIMIT = 32 * 1024 * 1024;
 export function deviceRoutes(app: FastifyInstance, ctx: ServiceContext): void {
   app.post('/v1/tenants/:tid/devices', {
     schema: {
-      summary: 'Register (upsert) a device: mdm {token, pushMagic}, apns {token, topic}, mpns {channelUri}', tags: ['devices'], params,
+      summary: 'Register (upsert) a device: mdm {token, pushMagic}, apns {token, topic}, mpns {channelUri}', tags: ['devices'], params: tenantParams,
       body: {
         type: 'object', additionalProperties: false, required: ['platform'],
         properties: {
@@ -34,7 +33,7 @@ export function deviceRoutes(app: FastifyInstance, ctx: ServiceContext): void {
   // "devices:import" — the colon is literal (Fastify's "::" escape), as in Google's AIP custom methods.
   app.post('/v1/tenants/:tid/devices::import', {
     bodyLimit: IMPORT_BODY_LIMIT,
-    schema: { summary: 'Import up to 100,000 devices: JSON lines (application/x-ndjson) or CSV (text/csv, header platform,token,pushMagic,topic,channelUri); all or nothing', tags: ['devices'], params },
+    schema: { summary: 'Import up to 100,000 devices: JSON lines (application/x-ndjson) or CSV (text/csv, header platform,token,pushMagic,topic,channelUri); all or nothing', tags: ['devices'], params: tenantParams },
   }, async (request) => {
     const { tid } = request.params as { tid: string };
     const principal = requireTenantAccess(request, tid);
@@ -46,7 +45,7 @@ export function deviceRoutes(app: FastifyInstance, ctx: ServiceContext): void {
 
   app.get('/v1/tenants/:tid/devices', {
     schema: {
-      summary: 'List devices (cursor pagination, filters)', tags: ['devices'], params,
+      summary: 'List devices (cursor pagination, filters)', tags: ['devices'], params: tenantParams,
       querystring: {
         type: 'object', additionalProperties: false,
         properties: {

@@ -2,14 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import type { ServiceContext } from '../../service/context.ts';
 import { generateMdmCsr, getMdmCert, importPushCertificate, requestSignature, uploadSignedRequest } from '../../service/mdm-push-cert.ts';
 import { actorOf, requireTenantAccess } from '../auth.ts';
+import { tenantParams } from './params.ts';
 
-const params = { type: 'object', properties: { tid: { type: 'string', maxLength: 64 } }, required: ['tid'] } as const;
 
 /** The tenant's MDM push certificate, from CSR to renewal. */
 export function mdmRoutes(app: FastifyInstance, ctx: ServiceContext): void {
   app.post('/v1/tenants/:tid/mdm/csr', {
     schema: {
-      summary: 'Generate the tenant\'s key and CSR inside certpush (starts a renewal when a certificate is active)', tags: ['mdm'], params,
+      summary: 'Generate the tenant\'s key and CSR inside certpush (starts a renewal when a certificate is active)', tags: ['mdm'], params: tenantParams,
       body: {
         type: 'object', additionalProperties: false,
         properties: {
@@ -26,7 +26,7 @@ export function mdmRoutes(app: FastifyInstance, ctx: ServiceContext): void {
     return reply.status(201).send({ ...view, csr: view.pendingCsr });
   });
 
-  app.post('/v1/tenants/:tid/mdm/push-cert-request', { schema: { summary: 'Have the configured vendor signer sign the pending CSR; returns the Base64 request for Apple\'s portal', tags: ['mdm'], params } }, async (request) => {
+  app.post('/v1/tenants/:tid/mdm/push-cert-request', { schema: { summary: 'Have the configured vendor signer sign the pending CSR; returns the Base64 request for Apple\'s portal', tags: ['mdm'], params: tenantParams } }, async (request) => {
     const { tid } = request.params as { tid: string };
     const principal = requireTenantAccess(request, tid);
     const view = await requestSignature(ctx, actorOf(principal), tid);
@@ -35,7 +35,7 @@ export function mdmRoutes(app: FastifyInstance, ctx: ServiceContext): void {
 
   app.put('/v1/tenants/:tid/mdm/push-cert-request', {
     schema: {
-      summary: 'Upload a request the vendor signed offline (certpush mdm vendor-sign)', tags: ['mdm'], params,
+      summary: 'Upload a request the vendor signed offline (certpush mdm vendor-sign)', tags: ['mdm'], params: tenantParams,
       body: { type: 'object', properties: { request: { type: 'string', minLength: 1, maxLength: 65536 } }, required: ['request'], additionalProperties: false },
     },
   }, async (request) => {
@@ -45,7 +45,7 @@ export function mdmRoutes(app: FastifyInstance, ctx: ServiceContext): void {
     return { ...view, request: view.pendingRequest };
   });
 
-  app.get('/v1/tenants/:tid/mdm/push-cert-request', { schema: { summary: 'Download the signed request (text/plain) to upload at identity.apple.com/pushcert', tags: ['mdm'], params } }, async (request, reply) => {
+  app.get('/v1/tenants/:tid/mdm/push-cert-request', { schema: { summary: 'Download the signed request (text/plain) to upload at identity.apple.com/pushcert', tags: ['mdm'], params: tenantParams } }, async (request, reply) => {
     const { tid } = request.params as { tid: string };
     requireTenantAccess(request, tid);
     const view = await getMdmCert(ctx, tid);
@@ -55,7 +55,7 @@ export function mdmRoutes(app: FastifyInstance, ctx: ServiceContext): void {
 
   app.put('/v1/tenants/:tid/mdm/push-cert', {
     schema: {
-      summary: 'Import Apple\'s MDM push certificate (PEM, Base64 DER, or PKCS#12 with password)', tags: ['mdm'], params,
+      summary: 'Import Apple\'s MDM push certificate (PEM, Base64 DER, or PKCS#12 with password)', tags: ['mdm'], params: tenantParams,
       body: {
         type: 'object', additionalProperties: false,
         properties: {
@@ -74,7 +74,7 @@ export function mdmRoutes(app: FastifyInstance, ctx: ServiceContext): void {
     return importPushCertificate(ctx, actorOf(principal), tid, { data, password: body.password, force: body.force });
   });
 
-  app.get('/v1/tenants/:tid/mdm/push-cert', { schema: { summary: 'The push certificate: state, topic, expiry, days left (never the key)', tags: ['mdm'], params } }, async (request) => {
+  app.get('/v1/tenants/:tid/mdm/push-cert', { schema: { summary: 'The push certificate: state, topic, expiry, days left (never the key)', tags: ['mdm'], params: tenantParams } }, async (request) => {
     const { tid } = request.params as { tid: string };
     requireTenantAccess(request, tid);
     return getMdmCert(ctx, tid);

@@ -2,14 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import type { ServiceContext } from '../../service/context.ts';
 import { getMpnsCredential, putMpnsCredential } from '../../service/mpns-credential.ts';
 import { actorOf, requireTenantAccess } from '../auth.ts';
+import { tenantParams } from './params.ts';
 
-const params = { type: 'object', properties: { tid: { type: 'string', maxLength: 64 } }, required: ['tid'] } as const;
 
 /** The tenant's MPNS authenticated web service certificate. */
 export function mpnsRoutes(app: FastifyInstance, ctx: ServiceContext): void {
   app.put('/v1/tenants/:tid/mpns/credential', {
     schema: {
-      summary: 'Install the MPNS web service certificate (PKCS#12 or PEM); returns the Service Name', tags: ['mpns'], params,
+      summary: 'Install the MPNS web service certificate (PKCS#12 or PEM); returns the Service Name', tags: ['mpns'], params: tenantParams,
       body: {
         type: 'object', additionalProperties: false,
         properties: {
@@ -24,7 +24,7 @@ export function mpnsRoutes(app: FastifyInstance, ctx: ServiceContext): void {
     return putMpnsCredential(ctx, actorOf(principal), tid, request.body as Record<string, string>);
   });
 
-  app.get('/v1/tenants/:tid/mpns/credential', { schema: { summary: 'The MPNS credential: Service Name and expiry', tags: ['mpns'], params } }, async (request) => {
+  app.get('/v1/tenants/:tid/mpns/credential', { schema: { summary: 'The MPNS credential: Service Name and expiry', tags: ['mpns'], params: tenantParams } }, async (request) => {
     const { tid } = request.params as { tid: string };
     requireTenantAccess(request, tid);
     return getMpnsCredential(ctx, tid);

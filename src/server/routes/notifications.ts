@@ -4,13 +4,13 @@ import { unprocessable } from '../../service/errors.ts';
 import { notificationReport, type SendRequest, sendNotification } from '../../service/notifications.ts';
 import { requireTenant } from '../../service/tenants.ts';
 import { actorOf, requireTenantAccess } from '../auth.ts';
+import { tenantParams, notificationParams } from './params.ts';
 
-const params = { type: 'object', properties: { tid: { type: 'string', maxLength: 64 } }, required: ['tid'] } as const;
 
 export function notificationRoutes(app: FastifyInstance, ctx: ServiceContext): void {
   app.post('/v1/tenants/:tid/notifications', {
     schema: {
-      summary: 'Send a notification to devices or to all; answers 202 with its id. Idempotency-Key makes retries safe.', tags: ['notifications'], params,
+      summary: 'Send a notification to devices or to all; answers 202 with its id. Idempotency-Key makes retries safe.', tags: ['notifications'], params: tenantParams,
       headers: { type: 'object', properties: { 'idempotency-key': { type: 'string', maxLength: 200 } } },
       body: {
         type: 'object', additionalProperties: false,
@@ -33,7 +33,7 @@ export function notificationRoutes(app: FastifyInstance, ctx: ServiceContext): v
     return reply.status(202).header('location', `/v1/tenants/${tid}/notifications/${notification.id}`).send({ id: notification.id, total: notification.total, replayed });
   });
 
-  app.get('/v1/tenants/:tid/notifications', { schema: { summary: 'Recent notifications', tags: ['notifications'], params } }, async (request) => {
+  app.get('/v1/tenants/:tid/notifications', { schema: { summary: 'Recent notifications', tags: ['notifications'], params: tenantParams } }, async (request) => {
     const { tid } = request.params as { tid: string };
     requireTenantAccess(request, tid);
     await requireTenant(ctx, tid);
@@ -44,7 +44,7 @@ export function notificationRoutes(app: FastifyInstance, ctx: ServiceContext): v
   app.get('/v1/tenants/:tid/notifications/:nid', {
     schema: {
       summary: 'Delivery report: counts by outcome, per-device results (paged), deliveries over time', tags: ['notifications'],
-      params: { type: 'object', properties: { tid: { type: 'string', maxLength: 64 }, nid: { type: 'string', maxLength: 64 } }, required: ['tid', 'nid'] },
+      params: notificationParams,
       querystring: { type: 'object', additionalProperties: false, properties: { cursor: { type: 'string', maxLength: 32 }, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } } },
     },
   }, async (request) => {

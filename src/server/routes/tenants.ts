@@ -5,8 +5,8 @@ import { describeMdmCert } from '../../service/mdm-push-cert.ts';
 import { createTenant, createTenantApiKey, requireTenant } from '../../service/tenants.ts';
 import type { Tenant } from '../../store/tenants.ts';
 import { actorOf, requireOperator, requirePrincipal, requireTenantAccess } from '../auth.ts';
+import { tenantParams } from './params.ts';
 
-const tenantParams = { type: 'object', properties: { tid: { type: 'string', maxLength: 64 } }, required: ['tid'] } as const;
 
 /** Tenants, their API keys and audit log. */
 export function tenantRoutes(app: FastifyInstance, ctx: ServiceContext): void {

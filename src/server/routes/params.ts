@@ -1,0 +1,6 @@
+/** Path parameter schemas shared by the routes: ids are short strings (ten_…, dev_…, ntf_…). */
+const id = { type: 'string', maxLength: 64 } as const;
+
+export const tenantParams = { type: 'object', properties: { tid: id }, required: ['tid'] } as const;
+export const deviceParams = { type: 'object', properties: { tid: id, id }, required: ['tid', 'id'] } as const;
+export const notificationParams = { type: 'object', properties: { tid: id, nid: id }, required: ['tid', 'nid'] } as const;
