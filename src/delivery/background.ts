@@ -36,6 +36,7 @@ export class BackgroundTasks {
 
   /** Run the expiry checks now (also what the timer runs). */
   async checkNow(): Promise<void> {
+    await this.#ctx.store.mpnsQuota.prune(this.#ctx.now().toISOString().slice(0, 10));
     for (const f of await checkExpiries(this.#ctx)) {
       this.#log('warn', f.mark === 'expired' ? 'a tenant certificate expired' : 'a tenant certificate expires soon', { tenantId: f.tenantId, kind: f.kind, daysLeft: f.daysLeft });
     }

@@ -12,6 +12,7 @@ import type { NotificationPayload } from '../service/notifications.ts';
 import type { ClaimedDelivery } from '../store/deliveries.ts';
 import type { AttemptResult } from './attempt-outcome.ts';
 import { ClientCache } from './client-cache.ts';
+import { DatabaseQuotaStore } from './database-quota-store.ts';
 
 /** Sends one platform's deliveries for one tenant. */
 export interface PlatformSender {
@@ -103,6 +104,8 @@ export class PlatformSenders {
         sender = new MpnsSender({
           credential: identity ? { cert: identity.certPem, key: identity.keyPem } : undefined,
           ca, allowHosts: ctx.config.mpnsAllowedHosts, dailyLimit: ctx.config.mpnsDailyLimit,
+          // Shared by every worker process, and kept across restarts.
+          quotaStore: new DatabaseQuotaStore(ctx.store),
         });
         return sender;
       })();

@@ -126,6 +126,13 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('created_at', bigint, (c) => c.notNull())
           .execute();
         await sql`CREATE INDEX webhook_events_due ON webhook_events (next_attempt_at) WHERE state = 'pending'`.execute(db);
+        // MPNS's 500-per-day budget of unauthenticated subscriptions, shared by every worker.
+        await db.schema.createTable('mpns_quota')
+          .addColumn('subscription', 'text', (c) => c.notNull())
+          .addColumn('day', 'text', (c) => c.notNull())
+          .addColumn('used', 'integer', (c) => c.notNull())
+          .addPrimaryKeyConstraint('mpns_quota_pk', ['subscription', 'day'])
+          .execute();
         await db.schema.createTable('webhooks')
           .addColumn('tenant_id', 'text', (c) => c.primaryKey().references('tenants.id').onDelete('cascade'))
           .addColumn('url', 'text', (c) => c.notNull())

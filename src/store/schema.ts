@@ -138,6 +138,14 @@ export interface WebhookEventTable {
   createdAt: number;
 }
 
+export interface MpnsQuotaTable {
+  /** SHA-256 of the channel URI (hex): URIs run to 1,024 characters. */
+  subscription: string;
+  /** The UTC day, YYYY-MM-DD. */
+  day: string;
+  used: number;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -154,5 +162,6 @@ export interface Schema {
   auditLog: AuditTable;
   webhooks: WebhookTable;
   webhookEvents: WebhookEventTable;
+  mpnsQuota: MpnsQuotaTable;
   meta: MetaTable;
 }

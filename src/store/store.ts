@@ -5,6 +5,7 @@ import { deliveriesRepository } from './deliveries.ts';
 import { devicesRepository } from './devices.ts';
 import { mdmCertsRepository } from './mdm-certs.ts';
 import { mpnsCredentialsRepository } from './mpns-credentials.ts';
+import { mpnsQuotaRepository } from './mpns-quota.ts';
 import { notificationsRepository } from './notifications.ts';
 import { tenantsRepository } from './tenants.ts';
 import { webhookEventsRepository } from './webhook-events.ts';
@@ -26,6 +27,7 @@ export interface Store {
   readonly audit: ReturnType<typeof auditRepository>;
   readonly webhooks: ReturnType<typeof webhooksRepository>;
   readonly webhookEvents: ReturnType<typeof webhookEventsRepository>;
+  readonly mpnsQuota: ReturnType<typeof mpnsQuotaRepository>;
   /** Read or write a small named value (schema facts, the master key check value). */
   getMeta(key: string): Promise<string | undefined>;
   setMeta(key: string, value: string): Promise<void>;
@@ -46,6 +48,7 @@ export function createStore(database: Database): Store {
     audit: auditRepository(db),
     webhooks: webhooksRepository(db),
     webhookEvents: webhookEventsRepository(db, database.dialect),
+    mpnsQuota: mpnsQuotaRepository(db),
     async getMeta(key) {
       return (await db.selectFrom('meta').select('value').where('key', '=', key).executeTakeFirst())?.value;
     },

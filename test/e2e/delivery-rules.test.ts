@@ -9,7 +9,7 @@ import { issueMdmPushCertificate } from '../../src/simulators/test-pki.ts';
 import crypto from 'node:crypto';
 import { backends } from '../fixtures/backends.ts';
 import { atEnd } from '../fixtures/pki.ts';
-import { deviceToken, eventually, onboardTenant, startWorld, type World } from '../fixtures/service.ts';
+import { callApi, deviceToken, eventually, onboardTenant, startWorld, type World } from '../fixtures/service.ts';
 
 interface Received { event: string; body: { event: string; tenantId: string; data: Record<string, unknown> }; valid: boolean }
 
@@ -149,6 +149,28 @@ describe('delivery follows the push services\' rules', () => {
     assert.ok(hook.received.every((r) => r.valid && r.body.tenantId === t.tid));
     const status = await world.api(t.key, 'GET', `/v1/tenants/${t.tid}/webhook`);
     assert.ok(status.body.recent.some((e: { attempts: number; state: string }) => e.state === 'delivered' && e.attempts >= 2), 'the first, failed call was retried');
+  });
+
+  it('refuses unauthenticated MPNS notifications past the daily limit without calling MPNS, and a restart does not reset the count', async () => {
+    const world = await startWorld(sqlite!, { config: { mpnsDailyLimit: 3 } });
+    const t = await onboardTenant(world, 'Quota');
+    const device = (await world.api(t.key, 'POST', `/v1/tenants/${t.tid}/devices`, { platform: 'mpns', channelUri: world.mpns.channelUri('quota-phone') })).body;
+    let url = world.url;
+    const send = async () => {
+      const sent = await callApi(url, t.key, 'POST', `/v1/tenants/${t.tid}/notifications`, { devices: [device.id], mpns: { type: 'toast', text1: 'hi' } });
+      return eventually(async () => {
+        const r = await callApi(url, t.key, 'GET', `/v1/tenants/${t.tid}/notifications/${sent.body.id}`);
+        return r.body.results[0]?.class ? r.body.results[0] : undefined;
+      }, 30_000, 'an outcome');
+    };
+    for (let i = 0; i < 3; i++) assert.equal((await send()).state, 'delivered');
+    await world.service.close();
+    url = (await world.startAnother()).url!;
+    const refused = await send();
+    assert.equal(refused.state, 'pending', 'it waits for the next UTC day');
+    assert.equal(refused.reason, 'QuotaExhausted');
+    assert.equal(world.mpns.notifications.filter((n) => n.token === 'quota-phone').length, 3, 'MPNS was never called past the limit');
+    assert.ok(Date.parse(refused.nextAttemptAt) > Date.now() + 60_000, 'the retry is scheduled after midnight UTC');
   });
 
   it('refuses webhooks to private addresses unless configured for tests', async () => {

@@ -146,6 +146,18 @@ for (const backend of await backends()) {
       assert.equal(rows[0]!.pushMagic, 'second');
     });
 
+    it('counts MPNS quota per subscription and day, atomically, never past the limit', async () => {
+      const takes = await Promise.all(Array.from({ length: 8 }, () => store.mpnsQuota.take('sub-a', '2026-11-22', 5)));
+      assert.equal(takes.filter((t) => t.taken).length, 5);
+      assert.deepEqual(takes.filter((t) => t.taken).map((t) => t.used).sort(), [1, 2, 3, 4, 5]);
+      assert.deepEqual(await store.mpnsQuota.take('sub-a', '2026-11-22', 5), { taken: false, used: 5 });
+      assert.deepEqual(await store.mpnsQuota.take('sub-a', '2026-11-23', 5), { taken: true, used: 1 }, 'a new UTC day starts again');
+      await store.mpnsQuota.exhaust('sub-b', '2026-11-22', 5);
+      assert.equal((await store.mpnsQuota.take('sub-b', '2026-11-22', 5)).taken, false, 'MPNS said 406: used up for the day');
+      await store.mpnsQuota.prune('2026-11-23');
+      assert.equal((await store.mpnsQuota.take('sub-a', '2026-11-22', 5)).taken, true, 'pruned days are forgotten');
+    });
+
     it('keeps meta values', async () => {
       await store.setMeta('k', 'v1');
       await store.setMeta('k', 'v2');
