@@ -64,8 +64,11 @@ function createKey(make: () => KeyObject, passphrase: string | undefined): KeyOb
     return make();
   } catch (error) {
     const reason = (error as Error).message;
-    if (passphrase !== undefined && /decrypt|bad|passphrase|password/i.test(reason)) {
-      throw new CertpushError('KEY_WRONG_PASSPHRASE', 'The private key could not be decrypted: the passphrase is wrong. Check the passphrase file (no trailing spaces).', { cause: error });
+    // `passphrase` is only given for encrypted keys. A wrong one usually fails the padding check
+    // ("bad decrypt"), but about one time in 256 the garbage passes it and the failure surfaces
+    // as a decoding error instead: either way, the passphrase (or the key file) is wrong.
+    if (passphrase !== undefined) {
+      throw new CertpushError('KEY_WRONG_PASSPHRASE', 'The private key could not be decrypted: the passphrase is wrong (or the encrypted key is damaged). Check the passphrase file (no trailing spaces).', { cause: error });
     }
     throw new CertpushError('KEY_UNPARSABLE', `The private key could not be read (${reason}). Export it again as PEM (PKCS#8 or PKCS#1).`, { cause: error });
   }

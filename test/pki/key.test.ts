@@ -124,6 +124,12 @@ describe('parsePrivateKey', () => {
     throwsCode(() => parsePrivateKey(encodings.legacy!, 'wrong'), 'KEY_WRONG_PASSPHRASE');
   });
 
+  it('reports every wrong passphrase as KEY_WRONG_PASSPHRASE, even when the garbage passes the padding check', () => {
+    // About one wrong passphrase in 256 decrypts to bytes with valid padding, and OpenSSL then
+    // fails while decoding instead of with "bad decrypt"; 2,000 tries meet that case.
+    for (let i = 0; i < 2000; i++) throwsCode(() => parsePrivateKey(encodings.legacy!, `wrong-${i}`), 'KEY_WRONG_PASSPHRASE');
+  });
+
   it('asks for the passphrase of an encrypted PKCS#8 key with KEY_PASSPHRASE_REQUIRED', () => {
     throwsCode(() => parsePrivateKey(encodings.encrypted!), 'KEY_PASSPHRASE_REQUIRED');
   });
