@@ -40,7 +40,11 @@ export interface ApnsClientOptions {
   maxSessions?: number;
   /** Streams per connection at most (the server's limit applies when lower). Default 1000. */
   maxConcurrentStreams?: number;
-  /** Notifications waiting for a stream before `writable` turns false. Default 10,000. */
+  /**
+   * Notifications waiting for a stream before `writable` turns false. Default 1,000: enough to
+   * refill the streams between two turns of the event loop; a deeper queue only keeps more
+   * notifications alive at once (and so longer than a young-generation GC cycle).
+   */
   maxQueued?: number;
   /** Resends of a request the server did not process (REFUSED_STREAM, GOAWAY). Default 5. */
   maxResends?: number;
@@ -60,6 +64,11 @@ export interface ApnsClientOptions {
   now?: () => number;
   /** Random source in [0, 1) for backoff jitter. Default Math.random. */
   random?: () => number;
+}
+
+/** Settles a `send` promise: the pool's callback, shared by every send. */
+function resolveWith(outcome: Outcome, resolve: (outcome: Outcome) => void): void {
+  resolve(outcome);
 }
 
 /** Counts from `sendAll`. */
@@ -114,7 +123,7 @@ export class ApnsClient {
       providerTokens: signer,
       maxSessions: positive('maxSessions', options.maxSessions, 1),
       maxConcurrentStreams: positive('maxConcurrentStreams', options.maxConcurrentStreams, 1000),
-      maxQueued: positive('maxQueued', options.maxQueued, 10_000),
+      maxQueued: positive('maxQueued', options.maxQueued, 1000),
       maxResends: options.maxResends ?? 5,
       requestTimeoutMs: positive('requestTimeoutMs', options.requestTimeoutMs, 10_000),
       connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs, 10_000),
@@ -137,7 +146,9 @@ export class ApnsClient {
   send(notification: Notification, options: { attempt?: number } = {}): Promise<Outcome> {
     const prepared = prepareNotification(notification, this.topic);
     if ('class' in prepared) return Promise.resolve(prepared);
-    return this.#pool.submit(prepared, options.attempt);
+    const { promise, resolve } = Promise.withResolvers<Outcome>();
+    this.#pool.submit(prepared, options.attempt, resolveWith, resolve);
+    return promise;
   }
 
   /**
@@ -172,7 +183,9 @@ export class ApnsClient {
 
   /**
    * Send everything from `source` with backpressure (memory stays bounded for any count), calling
-   * `onOutcome` for each; resolves with counts per class when all are answered.
+   * `onOutcome` for each; resolves with counts per class when all are answered. If `onOutcome`
+   * throws, nothing more is taken from `source`, what was sent is waited for, and `sendAll`
+   * rejects with that error.
    *
    * @example const summary = await client.sendAll(tokens.map((token) => mdmNotification(token, magic)));
    */
@@ -180,25 +193,37 @@ export class ApnsClient {
     const summary: SendSummary = { total: 0, accepted: 0, invalid: 0, rejected: 0, credential: 0, retry: 0 };
     let pending = 0;
     let allSent = false;
-    let finished: () => void = () => {};
-    const done = new Promise<void>((resolve) => { finished = resolve; });
+    let callbackError: { error: unknown } | undefined;
+    const { promise: done, resolve: finished } = Promise.withResolvers<void>();
+    // One callback for every notification: no promise or closure per send.
+    const record = (outcome: Outcome, notification: Notification): void => {
+      summary[outcome.class]++;
+      if (onOutcome !== undefined && callbackError === undefined) {
+        try {
+          onOutcome(outcome, notification);
+        } catch (error) {
+          callbackError = { error };
+        }
+      }
+      if (--pending === 0 && allSent) finished();
+    };
     const sendOne = (notification: Notification): void => {
       pending++;
       summary.total++;
-      void this.send(notification).then((outcome) => {
-        summary[outcome.class]++;
-        onOutcome?.(outcome, notification);
-        if (--pending === 0 && allSent) finished();
-      });
+      const prepared = prepareNotification(notification, this.topic);
+      if ('class' in prepared) queueMicrotask(() => record(prepared, notification));
+      else this.#pool.submit(prepared, undefined, record, notification);
     };
     if (Symbol.iterator in source) {
       // A plain loop: `for await` would cost a few promise turns per item.
       for (const notification of source) {
+        if (callbackError !== undefined) break;
         if (!this.writable) await this.ready();
         sendOne(notification);
       }
     } else {
       for await (const notification of source) {
+        if (callbackError !== undefined) break;
         if (!this.writable) await this.ready();
         sendOne(notification);
       }
@@ -206,6 +231,8 @@ export class ApnsClient {
     allSent = true;
     if (pending === 0) finished();
     await done;
+    // onOutcome threw: sending stopped there; what was already sent was waited for.
+    if (callbackError !== undefined) throw callbackError.error;
     return summary;
   }
 

@@ -56,6 +56,9 @@ export class SessionPool implements SessionEvents {
   readonly #sessions: ApnsSession[] = [];
   readonly #waiters: Array<() => void> = [];
   #drainWaiters: Array<() => void> = [];
+  /** Outcomes waiting for the next dispatch to their callers. */
+  #finishedJobs: Job[] = [];
+  #finishedOutcomes: Outcome[] = [];
   #nextSessionId = 1;
   #cursor = 0;
   #outstanding = 0;
@@ -68,28 +71,17 @@ export class SessionPool implements SessionEvents {
     this.#options = options;
   }
 
-  /** Queue a prepared request; resolves with its outcome. */
-  submit(request: PreparedRequest, attempt: number | undefined): Promise<Outcome> {
+  /**
+   * Queue a prepared request; `done(outcome, context)` is called once with its outcome, from a
+   * microtask. Throws when the pool is closed.
+   */
+  submit<C>(request: PreparedRequest, attempt: number | undefined, done: (outcome: Outcome, context: C) => void, context: C): void {
     if (this.#closing) throw new CertpushError('APNS_CLIENT_CLOSED', 'The APNs client is closed; create a new client to send more.');
-    return new Promise<Outcome>((resolve) => {
-      const job: Job = {
-        request,
-        attempt,
-        resends: 0,
-        renewedToken: false,
-        providerToken: undefined,
-        deadline: 0,
-        // #outcome is undefined when the job went back to the queue: not final yet.
-        settle: (result) => {
-          const outcome = this.#outcome(job, result);
-          if (outcome !== undefined) this.#finish(outcome, resolve);
-        },
-      };
-      if (this.#outstanding++ === 0) this.#hold(true);
-      this.#stats.sent++;
-      this.#queue.push(job);
-      this.#pump();
-    });
+    const job: Job = { request, attempt, resends: 0, renewedToken: false, providerToken: undefined, deadline: 0, done, context };
+    if (this.#outstanding++ === 0) this.#hold(true);
+    this.#stats.sent++;
+    this.#queue.push(job);
+    this.#pump();
   }
 
   /** True while the queue has room. */
@@ -127,13 +119,15 @@ export class SessionPool implements SessionEvents {
     if (!wasReady && error && !this.#sessions.some((s) => s.state === 'connecting' || s.state === 'ready')) {
       // Could not connect: what waits would wait forever, so it fails now with a reason.
       const failure = connectFailure(error, this.#options.endpoint);
-      for (const job of this.#queue.drain()) job.settle({ kind: 'not-sent', failure });
+      for (const job of this.#queue.drain()) this.settled(job, { kind: 'not-sent', failure });
     }
     this.#pump();
   }
 
   settled(job: Job, result: JobResult): void {
-    job.settle(result);
+    const outcome = this.#outcome(job, result);
+    // undefined: the job went back to the queue, not final yet.
+    if (outcome !== undefined) this.#finish(job, outcome);
   }
 
   #outcome(job: Job, result: JobResult): Outcome | undefined {
@@ -181,21 +175,36 @@ export class SessionPool implements SessionEvents {
     queueMicrotask(() => this.#pump());
   }
 
-  #finish(outcome: Outcome, resolve: (outcome: Outcome) => void): void {
+  #finish(job: Job, outcome: Outcome): void {
     if (outcome.class === 'accepted') {
       this.#stats.accepted++;
       this.#consecutiveRetries = 0;
     } else {
       this.#stats.failed++;
     }
+    // Callers hear in a microtask, a batch at a time: never from inside a session's event (their
+    // code may send more, or throw), and without a promise per notification.
+    this.#finishedJobs.push(job);
+    this.#finishedOutcomes.push(outcome);
+    if (this.#finishedJobs.length === 1) queueMicrotask(this.#dispatch);
     if (--this.#outstanding === 0) {
       this.#hold(false);
       const waiters = this.#drainWaiters;
       this.#drainWaiters = [];
       for (const wake of waiters) wake();
     }
-    resolve(outcome);
   }
+
+  readonly #dispatch = (): void => {
+    const jobs = this.#finishedJobs;
+    const outcomes = this.#finishedOutcomes;
+    this.#finishedJobs = [];
+    this.#finishedOutcomes = [];
+    for (let i = 0; i < jobs.length; i++) {
+      const job = jobs[i]!;
+      (job.done as (outcome: Outcome, context: unknown) => void)(outcomes[i]!, job.context);
+    }
+  };
 
   #pump(): void {
     if (this.#pumping) return;

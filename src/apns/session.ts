@@ -2,9 +2,10 @@ import type { SecureContextOptions } from 'node:tls';
 import type { Endpoint } from './endpoints.ts';
 import { Http2ClientConnection } from './http2/connection.ts';
 import { ErrorCode, errorName } from './http2/frames.ts';
-import { literalFieldMaxBytes, writeIndexedField, writeLiteralField } from './http2/hpack.ts';
+import { literalFieldMaxBytes, literalFieldName, writeIndexedField, writeLiteralField, writeLiteralValue } from './http2/hpack.ts';
 import type { PreparedRequest } from './notification.ts';
-import type { Failed } from './outcome.ts';
+import type { Failed, Outcome } from './outcome.ts';
+import { DEVICE_PATH_PREFIX } from './request-rules.ts';
 
 /** One notification on its way: what the pool queues, a session carries, and the caller awaits. */
 export interface Job {
@@ -19,7 +20,12 @@ export interface Job {
   providerToken: string | undefined;
   /** When the request times out (ms since epoch), set when it is put on a stream. */
   deadline: number;
-  settle: (outcome: JobResult) => void;
+  /**
+   * Called once with the final outcome and `context`: one shared function for many jobs (no
+   * closure per notification), called from a microtask, never from inside a session's event.
+   */
+  done: (outcome: Outcome, context: never) => void;
+  context: unknown;
 }
 
 /** What a session reports about a job. */
@@ -116,9 +122,7 @@ export class ApnsSession {
   goawayLastStreamId = -1;
   /** GOAWAY debug data (APNs sends `{"reason": …}`). */
   goawayReason: string | undefined;
-  readonly #connection: Http2ClientConnection;
-  /** Streams in flight, in start order (oldest deadline first). */
-  readonly #inflight = new Set<ApnsStream>();
+  readonly #connection: Http2ClientConnection<ApnsStream>;
   readonly #events: SessionEvents;
   readonly #options: SessionOptions;
   /** `:method POST`, `:scheme https`, `:authority` — the same on every request. */
@@ -144,7 +148,7 @@ export class ApnsSession {
     at = writeIndexedField(prefix, at, 7); // :scheme https
     at = writeLiteralField(prefix, at, ':authority', endpoint.authority);
     this.#prefix = prefix.subarray(0, at);
-    this.#connection = new Http2ClientConnection({ host: endpoint.host, port: endpoint.port, servername: endpoint.servername, tls: options.tls }, {
+    this.#connection = new Http2ClientConnection<ApnsStream>({ host: endpoint.host, port: endpoint.port, servername: endpoint.servername, tls: options.tls }, {
       ready: () => this.#onReady(),
       settings: () => { if (this.state === 'ready') this.#events.capacity(this); },
       streamClosed: () => this.#onStreamClosed(),
@@ -185,11 +189,12 @@ export class ApnsSession {
     }
     const stream = new ApnsStream(job, this);
     job.deadline = this.#options.now() + this.#options.requestTimeoutMs;
-    this.#inflight.add(stream);
-    let max = this.#prefix.length + this.#authorizationField.length;
-    const headers = job.request.headers;
-    for (const name in headers) max += literalFieldMaxBytes(name.length, 3 * headers[name]!.length);
-    stream.id = this.#connection.request(encodeRequestHeaders, stream, max, job.request.body, stream);
+    const r = job.request;
+    // Names, length prefixes and the fixed values fit in REQUEST_FIELDS_MAX_BYTES; token and
+    // topic are ASCII (checked), a collapse id at most 64 bytes of UTF-8.
+    const max = this.#prefix.length + this.#authorizationField.length + REQUEST_FIELDS_MAX_BYTES
+      + r.token.length + r.topic.length + (r.collapseId === undefined ? 0 : 3 * r.collapseId.length);
+    stream.id = this.#connection.request(encodeRequestHeaders, stream, max, r.body, stream);
   }
 
   /** Let the process exit while the session is idle; hold it while there is work. */
@@ -211,18 +216,17 @@ export class ApnsSession {
     this.#connection.destroy(error);
   }
 
-  /** The header block: pseudo-headers first (RFC 9113 §8.3), then authorization and the rest. */
-  writeHeaders(out: Buffer, at: number, headers: Record<string, string>): number {
-    this.#prefix.copy(out, at);
-    at += this.#prefix.length;
-    for (const name in headers) {
-      if (name.charCodeAt(0) === 0x3a && name !== ':method') at = writeLiteralField(out, at, name, headers[name]!);
-    }
-    this.#authorizationField.copy(out, at);
-    at += this.#authorizationField.length;
-    for (const name in headers) {
-      if (name.charCodeAt(0) !== 0x3a) at = writeLiteralField(out, at, name, headers[name]!);
-    }
+  /** The header block: pseudo-headers first (RFC 9113 §8.3), then authorization and APNs' headers. */
+  writeHeaders(out: Buffer, at: number, r: PreparedRequest): number {
+    at += this.#prefix.copy(out, at);
+    at = writeLiteralValue(out, at + PATH.copy(out, at), DEVICE_PATH_PREFIX, r.token);
+    at += this.#authorizationField.copy(out, at);
+    at = writeLiteralValue(out, at + APNS_ID.copy(out, at), r.apnsId);
+    at = writeLiteralValue(out, at + APNS_TOPIC.copy(out, at), r.topic);
+    at = writeLiteralValue(out, at + APNS_PUSH_TYPE.copy(out, at), r.pushType);
+    if (r.priority !== undefined) at = writeLiteralValue(out, at + APNS_PRIORITY.copy(out, at), r.priority);
+    if (r.expiration !== undefined) at = writeLiteralValue(out, at + APNS_EXPIRATION.copy(out, at), r.expiration);
+    if (r.collapseId !== undefined) at = writeLiteralValue(out, at + APNS_COLLAPSE_ID.copy(out, at), r.collapseId);
     return at;
   }
 
@@ -230,7 +234,6 @@ export class ApnsSession {
   settle(stream: ApnsStream, result: JobResult): void {
     if (stream.done) return;
     stream.done = true;
-    this.#inflight.delete(stream);
     this.#events.settled(stream.job, result);
   }
 
@@ -299,11 +302,14 @@ export class ApnsSession {
 
   #tick(): void {
     const now = this.#options.now();
-    // Requests that ran out of time; the set is in start order, so the oldest come first.
-    for (const stream of this.#inflight) {
-      if (stream.job.deadline > now) break;
-      this.settle(stream, { kind: 'timeout' });
-      this.#connection.cancel(stream.id, ErrorCode.CANCEL);
+    // Requests that ran out of time. A walk over the open streams (at most the stream limit)
+    // a few times a second; keeping a list in start order instead would keep finished
+    // requests alive until the walk reached them.
+    for (const stream of this.#connection.listeners()) {
+      if (!stream.done && stream.job.deadline <= now) {
+        this.settle(stream, { kind: 'timeout' });
+        this.#connection.cancel(stream.id, ErrorCode.CANCEL);
+      }
     }
     if (this.state !== 'ready') return;
     if (this.#connection.active === 0 && now - this.#idleSince >= this.#options.idleTimeoutMs) {
@@ -324,5 +330,16 @@ export class ApnsSession {
 
 /** Writes a stream's request header block (a plain function: no closure per request). */
 function encodeRequestHeaders(out: Buffer, at: number, stream: ApnsStream): number {
-  return stream.session.writeHeaders(out, at, stream.job.request.headers);
+  return stream.session.writeHeaders(out, at, stream.job.request);
 }
+
+// The names of the fields every request carries, HPACK-encoded once.
+const PATH = literalFieldName(':path');
+const APNS_ID = literalFieldName('apns-id');
+const APNS_TOPIC = literalFieldName('apns-topic');
+const APNS_PUSH_TYPE = literalFieldName('apns-push-type');
+const APNS_PRIORITY = literalFieldName('apns-priority');
+const APNS_EXPIRATION = literalFieldName('apns-expiration');
+const APNS_COLLAPSE_ID = literalFieldName('apns-collapse-id');
+/** Upper bound of the request fields' bytes besides token, topic and collapse id: six names of at most 16 bytes with their length prefixes, `/3/device/`, a 36-byte apns-id, push type, priority and expiration. */
+const REQUEST_FIELDS_MAX_BYTES = 256;

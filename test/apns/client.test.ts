@@ -25,6 +25,20 @@ test('an MDM push is accepted and arrives as {"mdm": pushMagic} to the certifica
   assert.equal(delivery!.topic, topic);
 });
 
+test('priority, expiration, collapse id and apns-id reach APNs as request headers', async () => {
+  const { sim } = await simulator();
+  const client = await certClient(sim);
+  const token = deviceToken(5);
+  const id = '123E4567-E89B-12D3-A456-426614174000';
+  const outcome = await client.send({ token, payload: '{"mdm":"m"}', pushType: 'mdm', priority: 5, expiration: 1893456000, collapseId: 'weekly-digest', id });
+  assert.equal(outcome.class, 'accepted');
+  const [delivery] = sim.log.forToken(token);
+  assert.equal(delivery!.apnsId.toLowerCase(), id.toLowerCase());
+  assert.equal(delivery!.priority, '5');
+  assert.equal(delivery!.expiration, '1893456000');
+  assert.equal(delivery!.collapseId, 'weekly-digest');
+});
+
 test('the client\'s topic defaults to the push certificate\'s UID', async () => {
   const { sim } = await simulator();
   const client = await certClient(sim);
@@ -157,6 +171,22 @@ test('sendAll sends everything with bounded queueing and counts outcomes per cla
   assert.deepEqual(summary, { total: 200, accepted: 199, invalid: 1, rejected: 0, credential: 0, retry: 0 });
   assert.equal(seen.length, 200);
   assert.equal(sim.log.count, 199);
+});
+
+test('when the sendAll callback throws, sending stops, what was sent is waited for, and sendAll rejects with the error', async () => {
+  const { sim } = await simulator();
+  const client = await certClient(sim, { maxQueued: 5, maxConcurrentStreams: 5 });
+  let taken = 0;
+  function* notifications() {
+    for (let i = 0; i < 1000; i++) {
+      taken++;
+      yield { token: deviceToken(6000 + i), payload: '{"mdm":"m"}', pushType: 'mdm' as const };
+    }
+  }
+  await assert.rejects(client.sendAll(notifications(), () => { throw new Error('record failed'); }), /record failed/);
+  assert.ok(taken < 1000, `took ${taken} of 1000 after the callback threw`);
+  assert.equal(client.stats().inFlight + client.stats().queued, 0);
+  await client.close();
 });
 
 test('close() lets queued notifications finish; sending afterwards throws', async () => {

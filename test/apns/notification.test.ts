@@ -16,17 +16,22 @@ function request(result: PreparedRequest | Failed): PreparedRequest {
   return result;
 }
 
-test('a good notification becomes a POST to /3/device/<token> with APNs headers', () => {
+test('a good notification becomes the values of APNs\' request headers and a JSON body', () => {
   const r = request(prepareNotification({ token, payload: { aps: { alert: 'hi' } }, priority: 5, expiration: 0, collapseId: 'c1' }, topic));
-  assert.equal(r.headers[':method'], 'POST');
-  assert.equal(r.headers[':path'], `/3/device/${token}`);
-  assert.equal(r.headers['apns-topic'], topic);
-  assert.equal(r.headers['apns-push-type'], 'alert');
-  assert.equal(r.headers['apns-priority'], '5');
-  assert.equal(r.headers['apns-expiration'], '0');
-  assert.equal(r.headers['apns-collapse-id'], 'c1');
-  assert.equal(r.headers['apns-id'], r.apnsId);
+  assert.equal(r.token, token);
+  assert.equal(r.topic, topic);
+  assert.equal(r.pushType, 'alert');
+  assert.equal(r.priority, '5');
+  assert.equal(r.expiration, '0');
+  assert.equal(r.collapseId, 'c1');
   assert.equal(r.body.toString(), '{"aps":{"alert":"hi"}}');
+});
+
+test('headers a notification does not set are left out, so APNs applies its defaults', () => {
+  const r = request(prepareNotification({ token, payload: '{}' }, topic));
+  assert.equal(r.priority, undefined);
+  assert.equal(r.expiration, undefined);
+  assert.equal(r.collapseId, undefined);
 });
 
 test('every notification gets an apns-id, the given one or a new UUID', () => {
@@ -37,7 +42,7 @@ test('every notification gets an apns-id, the given one or a new UUID', () => {
 
 test('an expiration date is sent as UNIX seconds', () => {
   const r = request(prepareNotification({ token, payload: '{}', expiration: new Date('2030-01-01T00:00:00Z') }, topic));
-  assert.equal(r.headers['apns-expiration'], '1893456000');
+  assert.equal(r.expiration, '1893456000');
 });
 
 test('a token that is not hex of 64+ digits is BadDeviceToken (invalid), never sent', () => {
@@ -117,6 +122,6 @@ test('the MDM notification is {"mdm": pushMagic} with push type mdm', () => {
   const n = mdmNotification(token, 'MAGIC-1', 'com.apple.mgmt.External.x');
   const r = request(prepareNotification(n, undefined));
   assert.equal(r.body.toString(), '{"mdm":"MAGIC-1"}');
-  assert.equal(r.headers['apns-push-type'], 'mdm');
-  assert.equal(r.headers['apns-topic'], 'com.apple.mgmt.External.x');
+  assert.equal(r.pushType, 'mdm');
+  assert.equal(r.topic, 'com.apple.mgmt.External.x');
 });

@@ -4,6 +4,7 @@ import {
   MAX_STREAM_ID, MAX_WINDOW, Setting,
 } from './frames.ts';
 import { HpackDecoder, HpackError } from './hpack.ts';
+import { StreamTable } from './stream-table.ts';
 
 /** What happens on one request stream. */
 export interface StreamListener {
@@ -40,14 +41,14 @@ export interface ConnectionOptions {
   tls: SecureContextOptions;
 }
 
-class OpenStream {
+class OpenStream<L extends StreamListener> {
   readonly id: number;
-  readonly listener: StreamListener;
+  readonly listener: L;
   sendWindow: number;
   body: Buffer | null;
   sent = 0;
 
-  constructor(id: number, listener: StreamListener, sendWindow: number, body: Buffer | null) {
+  constructor(id: number, listener: L, sendWindow: number, body: Buffer | null) {
     this.id = id;
     this.listener = listener;
     this.sendWindow = sendWindow;
@@ -73,7 +74,7 @@ const OUT_CHUNK = 64 * 1024;
  * costs ~10–16 µs. Node's http2 server stays in the simulator, so the two are checked against
  * each other (and against curl and node-apn) on every test run.
  */
-export class Http2ClientConnection {
+export class Http2ClientConnection<L extends StreamListener = StreamListener> {
   /** The server's SETTINGS_MAX_CONCURRENT_STREAMS (unlimited until it says). */
   remoteMaxConcurrentStreams = Infinity;
   /** Streams open now. */
@@ -86,9 +87,9 @@ export class Http2ClientConnection {
   goawayLastStreamId = -1;
   readonly #socket: TLSSocket;
   readonly #events: ConnectionEvents;
-  readonly #streams = new Map<number, OpenStream>();
+  readonly #streams = new StreamTable<OpenStream<L>>();
   readonly #decoder = new HpackDecoder();
-  readonly #blocked: OpenStream[] = [];
+  readonly #blocked: Array<OpenStream<L>> = [];
   #nextStreamId = 1;
   #sendWindow = DEFAULT_WINDOW;
   #peerInitialWindow = DEFAULT_WINDOW;
@@ -140,12 +141,12 @@ export class Http2ClientConnection {
    * Open a stream: HEADERS (the block written by `encode` into at most `maxHeaderBytes`) and the
    * body as DATA, as flow control allows. Returns the stream id.
    */
-  request<T>(encode: (out: Buffer, at: number, arg: T) => number, arg: T, maxHeaderBytes: number, body: Buffer, listener: StreamListener): number {
+  request<T>(encode: (out: Buffer, at: number, arg: T) => number, arg: T, maxHeaderBytes: number, body: Buffer, listener: L): number {
     const id = this.#nextStreamId;
     this.#nextStreamId += 2;
     if (this.#nextStreamId > MAX_STREAM_ID) this.goingAway = true;
     const stream = new OpenStream(id, listener, this.#peerInitialWindow, body.length > 0 ? body : null);
-    this.#streams.set(id, stream);
+    this.#streams.add(stream);
     this.active++;
     const flags = Flag.END_HEADERS | (body.length === 0 ? Flag.END_STREAM : 0);
     const at = this.#reserve(FRAME_HEADER_BYTES + maxHeaderBytes);
@@ -169,6 +170,11 @@ export class Http2ClientConnection {
     if (stream.body !== null && !this.#sendBody(stream)) this.#blocked.push(stream);
     this.#scheduleFlush();
     return id;
+  }
+
+  /** The listeners of the open streams (a snapshot). */
+  listeners(): L[] {
+    return this.#streams.values().map((stream) => stream.listener);
   }
 
   /** Abandon a stream (RST_STREAM): its listener hears nothing more. */
@@ -315,7 +321,7 @@ export class Http2ClientConnection {
         if (code !== ErrorCode.NO_ERROR) this.#error ??= new Error(`the server sent GOAWAY ${errorName(code)}`);
         this.#events.goaway(lastStreamId, code, Buffer.from(data.subarray(start + 8, end)));
         // RFC 9113 §6.8: streams above the last stream id were not processed.
-        for (const stream of [...this.#streams.values()]) {
+        for (const stream of this.#streams.values()) {
           if (stream.id > lastStreamId) {
             this.#closeStream(stream);
             stream.listener.onReset(ErrorCode.REFUSED_STREAM, true);
@@ -395,8 +401,8 @@ export class Http2ClientConnection {
     }
   }
 
-  #closeStream(stream: OpenStream): void {
-    if (!this.#streams.delete(stream.id)) return;
+  #closeStream(stream: OpenStream<L>): void {
+    if (this.#streams.delete(stream.id) === undefined) return;
     this.active--;
     if (stream.body !== null) {
       stream.body = null;
@@ -411,7 +417,7 @@ export class Http2ClientConnection {
     if (this.isClosed) return;
     this.isClosed = true;
     this.goingAway = true;
-    const streams = [...this.#streams.values()];
+    const streams = this.#streams.values();
     this.#streams.clear();
     this.active = 0;
     for (const stream of streams) stream.listener.onReset(-1, stream.id > this.goawayLastStreamId && this.goawayLastStreamId >= 0);
@@ -435,7 +441,7 @@ export class Http2ClientConnection {
 
   // --- writing ---
 
-  #sendBody(stream: OpenStream): boolean {
+  #sendBody(stream: OpenStream<L>): boolean {
     const body = stream.body!;
     while (stream.sent < body.length) {
       const size = Math.min(body.length - stream.sent, this.#peerMaxFrameSize, this.#sendWindow, stream.sendWindow);

@@ -165,18 +165,40 @@ export function literalFieldMaxBytes(nameBytes: number, valueBytes: number): num
  * when it has one, strings raw (UTF-8). Returns the new offset. Names must be lowercase.
  */
 export function writeLiteralField(out: Buffer, at: number, name: string, value: string): number {
-  const index = STATIC_NAME_INDEX.get(name);
-  if (index !== undefined) {
-    at = writeInteger(out, at, index, 4, 0x00);
-  } else {
-    out[at++] = 0x00;
-    at = writeInteger(out, at, name.length, 7, 0x00);
-    at += out.write(name, at, 'latin1');
-  }
-  const length = Buffer.byteLength(value);
+  return writeLiteralValue(out, writeLiteralName(out, at, name), value);
+}
+
+/**
+ * The name part of a literal field, encoded once: for fields written on every request, so the
+ * hot path copies bytes instead of looking the name up and encoding it again.
+ *
+ * @example const apnsId = literalFieldName('apns-id'); at = writeLiteralValue(out, apnsId.copy(out, at) + at, id);
+ */
+export function literalFieldName(name: string): Buffer {
+  const out = Buffer.allocUnsafe(1 + 5 + name.length);
+  return out.subarray(0, writeLiteralName(out, 0, name));
+}
+
+/**
+ * The value part of a literal field: its length, then `head` and `tail` back to back (one value
+ * given in two pieces, so a caller need not build `/3/device/` + token as a new string).
+ */
+export function writeLiteralValue(out: Buffer, at: number, head: string, tail = ''): number {
+  const ascii = head.length + tail.length;
+  const length = Buffer.byteLength(head) + (tail.length === 0 ? 0 : Buffer.byteLength(tail));
   at = writeInteger(out, at, length, 7, 0x00);
-  at += out.write(value, at, length === value.length ? 'latin1' : 'utf8');
+  const encoding = length === ascii ? 'latin1' : 'utf8';
+  at += out.write(head, at, encoding);
+  if (tail.length > 0) at += out.write(tail, at, encoding);
   return at;
+}
+
+function writeLiteralName(out: Buffer, at: number, name: string): number {
+  const index = STATIC_NAME_INDEX.get(name);
+  if (index !== undefined) return writeInteger(out, at, index, 4, 0x00);
+  out[at++] = 0x00;
+  at = writeInteger(out, at, name.length, 7, 0x00);
+  return at + out.write(name, at, 'latin1');
 }
 
 /** Write an indexed field (RFC 7541 §6.1), e.g. 2 for `:method GET`. */
