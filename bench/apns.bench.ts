@@ -122,8 +122,10 @@ export async function run(): Promise<void> {
         const longEnv = { ...env, APNS_BENCH_URL: long.url, APNS_BENCH_N: String(longN) };
         const rows = [
           await runContender('certpush (Node defaults)', path.join(here, 'certpush.ts'), [], { ...longEnv, NODE_OPTIONS: '--expose-gc' }),
-          // The same with V8 told to keep its heap small: what the process needs, not what V8 takes when memory is plentiful.
-          await runContender('certpush (--max-old-space-size=64 --max-semi-space-size=4)', path.join(here, 'certpush.ts'), [], { ...longEnv, NODE_OPTIONS: '--expose-gc --max-old-space-size=64 --max-semi-space-size=4' }),
+          // As `npm start` runs certpush: V8's young generation capped at 16 MB a semi-space.
+          // At Node's defaults V8 grows it to 64 MB a semi-space (128 MB resident) under any
+          // sustained allocation, whatever the live heap; measured here, the cap costs nothing.
+          await runContender('certpush (--max-semi-space-size=16, as npm start)', path.join(here, 'certpush.ts'), [], { ...longEnv, NODE_OPTIONS: '--expose-gc --max-semi-space-size=16' }),
         ];
         printTable(`APNs: ${longN} MDM pushes through one certpush client (flat memory: target peak RSS < 150 MB)`, 'notification', rows);
       } finally {
