@@ -2,6 +2,8 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { test } from 'node:test';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { ApnsClient } from '../../src/apns/client.ts';
 import { isCertpushError } from '../../src/errors.ts';
 import { generateRsaKey, privateKeyToPem } from '../../src/pki/key.ts';
@@ -186,6 +188,27 @@ test('when the sendAll callback throws, sending stops, what was sent is waited f
   await assert.rejects(client.sendAll(notifications(), () => { throw new Error('record failed'); }), /record failed/);
   assert.ok(taken < 1000, `took ${taken} of 1000 after the callback threw`);
   assert.equal(client.stats().inFlight + client.stats().queued, 0);
+  await client.close();
+});
+
+test('the client keeps nothing of a notification once its outcome is delivered', async () => {
+  const { sim } = await simulator();
+  const client = await certClient(sim, { maxQueued: 50, maxConcurrentStreams: 20 });
+  const sent: Array<WeakRef<object>> = [];
+  function* notifications() {
+    for (let i = 0; i < 500; i++) {
+      const notification = { token: deviceToken(7000 + i), payload: `{"mdm":"m${i}"}`, pushType: 'mdm' as const };
+      sent.push(new WeakRef(notification));
+      yield notification;
+    }
+  }
+  const summary = await client.sendAll(notifications());
+  assert.equal(summary.accepted, 500);
+  await new Promise((resolve) => setImmediate(resolve));
+  v8.setFlagsFromString('--expose-gc');
+  (vm.runInNewContext('gc') as () => void)();
+  const kept = sent.filter((ref) => ref.deref() !== undefined).length;
+  assert.equal(kept, 0, `${kept} of 500 notifications are still reachable from the client`);
   await client.close();
 });
 
