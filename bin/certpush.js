@@ -11,5 +11,9 @@ if (major < 23 || (major === 23 && minor < 6)) {
 // stripper, which is faster and saves ~25 MB of memory that the stripper would keep.
 const { enableCompileCache } = await import('node:module');
 enableCompileCache?.();
-const { main } = await import('../src/cli/main.ts');
+// In this repository the sources run directly; an installed package (which Node will not strip
+// types in, under node_modules) runs the JavaScript that `npm pack` built into dist/.
+const { existsSync } = await import('node:fs');
+const fromSources = existsSync(new URL('../src/cli/main.ts', import.meta.url));
+const { main } = await import(fromSources ? '../src/cli/main.ts' : '../dist/cli/main.js');
 process.exitCode = await main(process.argv);
