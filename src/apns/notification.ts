@@ -1,4 +1,4 @@
-import crypto from 'node:crypto';
+import { nextApnsId } from './apns-id.ts';
 import { type Failed, localRejection } from './outcome.ts';
 import {
   APNS_ID_PATTERN, DEVICE_TOKEN_PATTERN, MAX_COLLAPSE_ID_BYTES, maxPayloadBytes,
@@ -27,7 +27,7 @@ export interface Notification {
   expiration?: Date | number;
   /** `apns-collapse-id`, at most 64 bytes. */
   collapseId?: string;
-  /** `apns-id` (UUID). Default: a new random UUID, so every outcome can be traced. */
+  /** `apns-id` (UUID). Default: a new UUID (see nextApnsId), so every outcome can be traced. */
   id?: string;
 }
 
@@ -60,7 +60,7 @@ export interface PreparedRequest {
  * if ('class' in prepared) console.log(prepared.reason);
  */
 export function prepareNotification(notification: Notification, defaultTopic: string | undefined): PreparedRequest | Failed {
-  const apnsId = notification.id ?? crypto.randomUUID();
+  const apnsId = notification.id ?? nextApnsId();
   if (notification.id !== undefined && !APNS_ID_PATTERN.test(notification.id)) {
     return localRejection('BadMessageId', `apns-id "${notification.id}" is not a UUID (8-4-4-4-12 hexadecimal digits).`);
   }
