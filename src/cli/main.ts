@@ -4,6 +4,7 @@ import { registerCert } from './cert.ts';
 import { registerDemo } from './demo.ts';
 import { registerMdm } from './mdm.ts';
 import { registerMpns } from './mpns.ts';
+import { stopWithNpmParent } from './parent-watch.ts';
 import { registerPush } from './push.ts';
 import { registerServe } from './serve.ts';
 import { registerSimulate } from './simulate.ts';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
  */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  stopWithNpmParent();
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -40,6 +40,9 @@ export function registerServe(program: Command): void {
     if (service.url) process.stderr.write(`console: ${service.url}/   API reference: ${service.url}/docs\n`);
     if (service.createdOperatorKey) {
       process.stderr.write(`\nOperator API key (shown once; store it now):\n\n  ${service.createdOperatorKey}\n\nUse it as "Authorization: Bearer <key>". Set CERTPUSH_OPERATOR_KEY to choose your own.\n\n`);
+    } else if (config.role !== 'worker' && !config.operatorKey) {
+      // A later start shows no key (only its hash is stored): say how to get in anyway.
+      process.stderr.write(`operator key: the one printed at this database's first start. Lost it? Start once with CERTPUSH_OPERATOR_KEY=$(openssl rand -base64 32) to add that key as an operator key.\n`);
     }
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {

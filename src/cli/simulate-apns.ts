@@ -40,7 +40,12 @@ function deviceFrom(spec: string): [string, DeviceState] {
   if (at <= 0 || !(STATES.includes(state) || isApnsReason(state))) {
     throw new CertpushError('CLI_APNS_DEVICE', `--device "${spec}": write TOKEN=STATE, with STATE one of ${STATES.join(', ')} or an APNs reason such as Forbidden.`);
   }
-  return [token, STATES.includes(state) ? state as DeviceState : { reason: state as never }];
+  // A token copied from an example ("abab…ab") would never match a real request: say so now
+  // rather than let every push to it be accepted while the user waits for the state.
+  if (!/^(?:[0-9a-fA-F]{2}){8,100}$/.test(token)) {
+    throw new CertpushError('CLI_APNS_DEVICE', `--device "${spec}": "${token}" is not a device token. Write the whole token in hex (64 hex digits for today's devices), e.g. --device ${'ab'.repeat(32)}=${state}.`);
+  }
+  return [token.toLowerCase(), STATES.includes(state) ? state as DeviceState : { reason: state as never }];
 }
 
 function share(value: string | undefined, option: string): number | undefined {

@@ -4,8 +4,15 @@ import { h } from './dom.ts';
 const HEAD = 12;
 const TAIL = 8;
 
+/**
+ * The short form of a token or channel URI. A URI keeps its scheme and host whole — the host
+ * says which push service (and whether it is the real one) — and shortens only the path.
+ */
 export function shortForm(value: string): string {
-  return value.length <= HEAD + TAIL + 4 ? value : `${value.slice(0, HEAD)}…${value.slice(-TAIL)}`;
+  if (value.length <= HEAD + TAIL + 4) return value;
+  const origin = /^https?:\/\/[^/?#]+/i.exec(value)?.[0];
+  if (origin) return value.length <= origin.length + TAIL + 4 ? value : `${origin}/…${value.slice(-TAIL)}`;
+  return `${value.slice(0, HEAD)}…${value.slice(-TAIL)}`;
 }
 
 /**

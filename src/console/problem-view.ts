@@ -2,10 +2,14 @@ import { ApiError } from './api.ts';
 import type { Finding, Problem } from './api-types.ts';
 import { h } from './dom.ts';
 
-/** The problem behind any error a view catches (a thrown non-API error becomes one too). */
+/**
+ * The problem behind any error a view catches. A thrown non-API error (the network is down, a
+ * file could not be read) becomes one without a code: certpush never issued one, and a made-up
+ * code would send the user searching the error tables for nothing.
+ */
 export function problemOf(error: unknown): Problem {
   if (error instanceof ApiError) return error.problem;
-  return { title: 'Error', status: 0, code: 'CONSOLE_ERROR', detail: error instanceof Error ? error.message : String(error) };
+  return { title: 'Error', status: 0, code: '', detail: error instanceof Error ? error.message : String(error) };
 }
 
 /**
@@ -19,7 +23,7 @@ export function problemView(error: unknown, heading = 'That did not work'): HTML
     // With findings, the detail's first line is the summary and the rest repeats the findings.
     h('p', { class: 'problem-detail' }, problem.findings?.length ? problem.detail.split('\n')[0] : problem.detail),
     problem.findings?.length ? findingsList(problem.findings) : null,
-    h('p', { class: 'problem-code' }, 'Error code: ', h('code', {}, problem.code), problem.status ? ` (HTTP ${problem.status})` : ''));
+    problem.code ? h('p', { class: 'problem-code' }, 'Error code: ', h('code', {}, problem.code), problem.status ? ` (HTTP ${problem.status})` : '') : null);
 }
 
 /** Check results: errors and warnings with their codes. */

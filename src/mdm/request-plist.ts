@@ -57,15 +57,27 @@ export function requestXml(input: string | Uint8Array): { xml: string; wasBase64
 }
 
 /**
+ * The validator's finding in the user's terms. Its message for a document that stops early
+ * ("Invalid '[ "plist", "dict", "string"]' found.") lists the elements left open: that is a
+ * truncated file (a partial download or copy), and saying so is the useful part.
+ */
+function xmlProblem(err: { code: string; msg: string; line: number; col: number }, xml: string): string {
+  const unclosed = err.code === 'InvalidXml' ? /^Invalid '\[([^\]]*)\]' found\.$/s.exec(err.msg) : null;
+  if (unclosed) {
+    const open = [...unclosed[1]!.matchAll(/"([^"]+)"/g)].map((m) => `<${m[1]}>`);
+    return `The decoded request ends early: ${open.join(', ')} ${open.length === 1 ? 'is' : 'are'} never closed (${xml.length} characters in all). The file looks truncated — copy or download request.b64 again in full, or regenerate it with certpush mdm vendor-sign.`;
+  }
+  return `The decoded request is not an XML plist (${err.msg} at line ${err.line}, column ${err.col}). Regenerate it with certpush mdm vendor-sign.`;
+}
+
+/**
  * Parse the request's XML plist into its raw dictionary. Throws REQUEST_NOT_PLIST with the
  * XML error's line and column for anything that is not a plist dictionary.
  */
 export function parseRequestPlist(xml: string): Record<string, unknown> {
   // Validate first: the plist library's XML parser logs to the console and forgives too much.
   const valid = XMLValidator.validate(xml, { allowBooleanAttributes: true });
-  if (valid !== true) {
-    throw new CertpushError('REQUEST_NOT_PLIST', `The decoded request is not an XML plist (${valid.err.msg} at line ${valid.err.line}, column ${valid.err.col}). Regenerate it with certpush mdm vendor-sign.`);
-  }
+  if (valid !== true) throw new CertpushError('REQUEST_NOT_PLIST', xmlProblem(valid.err, xml));
   let parsed: unknown;
   try {
     parsed = plist.parse(xml);

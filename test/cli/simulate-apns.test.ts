@@ -43,3 +43,11 @@ test('simulate apns without a TLS identity explains the options', async () => {
   assert.equal(r.code, 1);
   assert.match(r.stderr, /--pki DIR.*--tls-cert FILE --tls-key FILE/);
 });
+
+test('simulate apns refuses a --device token copied from an example ("abab…ab") instead of ignoring it', async () => {
+  const dir = tempDir();
+  assert.equal((await runCli(['simulate', 'pki', '--out', dir])).code, 0);
+  const result = await runCli(['simulate', 'apns', '--port', '0', '--pki', dir, '--device', 'abab…ab=unregistered']);
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /"abab…ab" is not a device token\. Write the whole token in hex .*\[CLI_APNS_DEVICE\]/);
+});

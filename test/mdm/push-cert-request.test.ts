@@ -208,6 +208,19 @@ describe('verifyPushCertRequest', () => {
     assert.deepEqual(await codesOf(Buffer.from('hello, world').toString('base64'), s.root), ['REQUEST_NOT_PLIST']);
   });
 
+  it('calls a truncated request truncated, naming the elements left open rather than the XML parser\'s internals', async () => {
+    const s = await setup();
+    const whole = Buffer.from(handmade(s, {}), 'base64').toString('utf8');
+    // Cut inside the CSR's Base64, as a partial copy of request.b64 would.
+    const cut = Buffer.from(whole.slice(0, whole.indexOf('<string>', whole.indexOf('PushCertRequestCSR')) + 100)).toString('base64');
+    const report = await verifyPushCertRequest(cut, { root: s.root });
+    const finding = report.findings.find((f) => f.code === 'REQUEST_NOT_PLIST');
+    assert.ok(finding, JSON.stringify(report.findings));
+    assert.match(finding.message, /ends early: <plist>, <dict>, .* never closed/);
+    assert.match(finding.message, /truncated/);
+    assert.doesNotMatch(finding.message, /Invalid '\[/);
+  });
+
   it('reports a plist that is not a dictionary', async () => {
     const s = await setup();
     const xml = '<?xml version="1.0" encoding="UTF-8"?><plist version="1.0"><array><string>x</string></array></plist>';
