@@ -24,7 +24,8 @@ export function registerDemo(program: Command): void {
     .option('--devices <n>', 'MDM devices to register and push', '1000')
     .option('--port <port>', 'port for the service (and console)', '8080')
     .option('--keep-running', 'keep everything running afterwards to explore the console and API')
-    .action(async (opts: { devices: string; port: string; keepRunning?: boolean }) => {
+    .option('--write-env <file>', 'write OP, API and PKI for the README\'s curl walkthrough to FILE (as soon as the service is up), for `. FILE`')
+    .action(async (opts: { devices: string; port: string; keepRunning?: boolean; writeEnv?: string }) => {
       const count = Number(opts.devices);
       const say = (text: string) => process.stdout.write(`${text}\n`);
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'certpush-demo-'));
@@ -50,8 +51,13 @@ export function registerDemo(program: Command): void {
         mpnsAllowedHosts: ['*.notify.live.net', new URL(mpns.httpUrl!).host, new URL(mpns.httpsUrl!).host],
         operatorKey, logLevel: 'warn',
       };
+      // What the README's curl walkthrough needs, in shell syntax: OP, API and PKI. Written
+      // before the service listens, so whoever waits for the port finds the file complete.
+      const walkthrough = walkthroughEnv({ operatorKey, api: `http://127.0.0.1:${config.port}`, pki: path.join(dir, 'pki') });
+      if (opts.writeEnv) fs.writeFileSync(opts.writeEnv, walkthrough, { mode: 0o600 });
       const service = await startService(config, { logger: false });
-      say(`  certpush         ${service.url}  (console at ${service.url}/, API docs at ${service.url}/docs)\n`);
+      say(`  certpush         ${service.url}  (console at ${service.url}/, API docs at ${service.url}/docs)`);
+      say(`  test PKI         ${path.join(dir, 'pki')}  (the Apple portal stand-in issues push certificates from it)\n`);
 
       const call = async (key: string, method: string, p: string, body?: unknown, type = 'application/json') => {
         const r = await fetch(`${service.url}${p}`, { method, headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': type } : {}) }, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
@@ -97,11 +103,18 @@ export function registerDemo(program: Command): void {
       say(`  APNs simulator accepted ${apns.log.count} MDM pushes; MPNS simulator accepted ${mpns.notifications.length} toasts (${mpns.stats.authenticated} authenticated)\n`);
 
       if (opts.keepRunning) {
-        say(`Explore: console ${service.url}/  — sign in with the operator key:\n  ${operatorKey}\nor the tenant key:\n  ${tenantKey}\nCtrl-C stops everything.`);
+        say(`Explore: console ${service.url}/  — sign in with the operator key:\n  ${operatorKey}\nor the tenant key (tenant ${tenant.id}):\n  ${tenantKey}\n`);
+        say(`For the README's curl walkthrough, in another shell:\n${walkthrough.trimEnd().split('\n').map((l) => `  ${l}`).join('\n')}\nand for Apple's step, the portal stand-in:\n  npx certpush simulate apple-portal --pki "$PKI" --request request.b64 --out MDM_Certificate.pem\n\nCtrl-C stops everything (and deletes ${dir}).`);
         await new Promise<void>((resolve) => { process.once('SIGINT', () => resolve()); process.once('SIGTERM', () => resolve()); });
       }
       await service.close();
       await Promise.all([apns.close(), mpns.close(), signer.close()]);
       fs.rmSync(dir, { recursive: true, force: true });
     });
+}
+
+/** `export` lines for the walkthrough's shell: the operator key, the API's URL, the test PKI. */
+function walkthroughEnv(values: { operatorKey: string; api: string; pki: string }): string {
+  const quote = (v: string) => `'${v.replaceAll("'", "'\\''")}'`;
+  return `export OP=${quote(values.operatorKey)}\nexport API=${quote(values.api)}\nexport PKI=${quote(values.pki)}\n`;
 }

@@ -1,10 +1,11 @@
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { ServiceContext } from '../service/context.ts';
 import { authenticate } from './auth.ts';
 import { consoleRoutes } from './console-routes.ts';
 import { docsPage } from './docs-page.ts';
 import { errorHandler, problem, sendProblem } from './problem.ts';
+import { RequestLog } from './request-log.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { mdmRoutes } from './routes/mdm.ts';
 import { mpnsRoutes } from './routes/mpns.ts';
@@ -22,28 +23,11 @@ export interface AppOptions {
   extend?: (app: FastifyInstance) => void | Promise<void>;
 }
 
-/** Paths a load balancer or Prometheus polls every few seconds: their lines only at debug. */
-const PROBE_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/favicon.ico']);
-
-/**
- * One line per request: method, path (never the query, which may carry a search term), status
- * and time. Probes log at debug, so `info` (the default) shows what people and MDM servers did.
- */
-function logRequest(request: FastifyRequest, reply: FastifyReply): void {
-  const path = request.url.split('?')[0]!;
-  const line = { method: request.method, path, status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
-  if (PROBE_PATHS.has(path)) request.log.debug(line, 'request');
-  else if (reply.statusCode >= 500) request.log.error(line, 'request');
-  else request.log.info(line, 'request');
-}
-
 /** The HTTP API as a Fastify instance (not listening): `serve` listens, tests inject. */
 export async function buildApp(ctx: ServiceContext, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? false,
-    // Fastify's own request logging writes two lines per request, probes included; one line per
-    // request from the hook below is what an operator reads (see logRequest).
-    disableRequestLogging: true,
+    logController: new RequestLog(),
     bodyLimit: BODY_LIMIT,
     // Behind a proxy, request ids and client addresses come from it; certpush trusts none by default.
     trustProxy: false,
@@ -65,7 +49,6 @@ export async function buildApp(ctx: ServiceContext, options: AppOptions = {}): P
   app.addHook('onRequest', async (request) => {
     if (request.url.startsWith('/v1/')) request.principal = await authenticate(ctx.store, request);
   });
-  app.addHook('onResponse', async (request, reply) => logRequest(request, reply));
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {

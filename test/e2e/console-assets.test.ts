@@ -32,6 +32,14 @@ describe('console assets', () => {
     assert.doesNotMatch(page.body, /<script>|<style>| style=|https?:\/\/(?!identity\.apple\.com)/, 'no inline code, no external resources');
   });
 
+  it('/favicon.ico answers with the console icon, not a 404', async () => {
+    const server = await app();
+    const icon = await server.inject({ url: '/favicon.ico' });
+    assert.equal(icon.statusCode, 200);
+    assert.equal(icon.headers['content-type'], 'image/svg+xml');
+    assert.match(icon.body, /<svg/);
+  });
+
   it('browser TypeScript is served as JavaScript with its types stripped', async () => {
     const server = await app();
     const script = await server.inject({ url: '/console/api.ts' });
