@@ -85,7 +85,7 @@ export function registerSimulateApns(simulate: Command): void {
     .option('--slow <ms>', 'delay every answer by ms')
     .option('--drop-stream-limit', 'after a rejection, lower the connection\'s stream limit to 1 for a while (as APNs does)')
     .option('--seed <n>', 'seed for the fault shares')
-    .option('--log-capacity <n>', 'deliveries kept for /_sim/log', '10000')
+    .option('--log-capacity <n>', 'deliveries kept for /_sim/log', '100000')
     .action(async (opts: SimulateApnsOptions) => {
       let tls: { cert: string | Buffer; key: string | Buffer };
       let clientCa: Array<string | Buffer> = opts.clientCa.map((file) => readInputFile(file, '--client-ca'));
