@@ -250,7 +250,9 @@ describe('the web console in Chromium', { skip: chromiumSkip() }, () => {
     await screenshot(page, 'wizard-topic-danger');
     assert.equal((await world.api(tenantKey, 'GET', `/v1/tenants/${tenantId}/mdm/push-cert`)).body.state, 'renewing', 'nothing was imported');
 
-    await page.getByLabel('I understand that every enrolled device will stop answering pushes and must be enrolled again.').check();
+    const dangerText = await danger.innerText();
+    assert.equal(dangerText.match(/stops? answering pushes/g)?.length, 1, `the warning is said once, not repeated:\n${dangerText}`);
+    await page.getByLabel('I understand: replace the topic, then enroll every device again.').check();
     await force.click();
     await page.locator('#imported-topic').filter({ hasText: wrong.topic }).waitFor();
     await assertTextIn(page, '.alert-success', /replaced: enroll your devices again/);
@@ -342,6 +344,10 @@ describe('the web console in Chromium', { skip: chromiumSkip() }, () => {
     await assertTextIn(page, 'figcaption', /59 delivered over \d+ seconds?/);
     assert.ok(world.mpns.notifications.some((n) => n.token === 'console-1'), 'the MPNS toast arrived');
     await assertAccessible(page, 'the delivery report');
+    const progress = page.locator('#report-progress');
+    assert.equal(await progress.getAttribute('value'), await progress.getAttribute('max'), 'complete: the bar is full');
+    const [barBox, cardBox] = await Promise.all([progress.boundingBox(), page.locator('main .card').first().boundingBox()]);
+    assert.ok(barBox!.width >= cardBox!.width * 0.95, `the full bar spans the report (${barBox!.width} px of ${cardBox!.width} px)`);
     await screenshot(page, 'delivery-report');
     await assertFitsPhone(page, 'the delivery report', 'delivery-report-phone');
 
@@ -367,6 +373,8 @@ describe('the web console in Chromium', { skip: chromiumSkip() }, () => {
     await page.getByRole('button', { name: 'Send' }).click();
     await page.locator('.report-state[data-complete="true"]').waitFor({ timeout: 30_000 });
     assert.equal(await page.locator('[data-outcome="delivered"] dd').innerText(), '1');
+    // At phone width a small report is a short page: outcomes, chart and the device's card.
+    await assertFitsPhone(page, 'a one-device report', 'delivery-report-one-phone', { maxHeight: 1900 });
     assert.equal(world.apns.log.forToken(deviceToken(7, 'c')).length, 2, 'the device got the push to all and this one');
     tenant.errors.assertNone();
     operator.errors.assertNone();

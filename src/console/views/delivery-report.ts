@@ -103,7 +103,7 @@ function drawSummary(slot: HTMLElement, report: NotificationReport): void {
       report.completedAt
         ? [h('span', { class: 'badge badge-ok' }, 'Complete'), ` ${finished} of ${report.total} finished, at `, timeElement(report.completedAt, 'datetime'), '.']
         : [h('span', { class: 'badge badge-info' }, 'Sending'), ` ${finished} of ${report.total} finished. Refreshing every second.`]),
-    h('div', { class: 'field' }, h('label', { for: 'report-progress' }, 'Progress'), progress),
+    h('div', { class: 'field field-wide' }, h('label', { for: 'report-progress' }, 'Progress'), progress),
     h('p', { class: 'meta' }, 'Sent ', timeElement(report.createdAt, 'datetime'), report.expiresAt ? [', expires ', timeElement(report.expiresAt, 'datetime')] : null, ` · id ${report.id}`));
 }
 

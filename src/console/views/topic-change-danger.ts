@@ -34,10 +34,12 @@ export function topicChangeDanger(problem: Problem, requiredTopic: string | null
     h('p', {}, 'The current certificate\'s topic is ', h('code', { class: 'wrap' }, requiredTopic ?? '(unknown)'), '; this one\'s is ', h('code', { class: 'wrap' }, newTopic ?? '(see below)'), '. ',
       h('strong', {}, 'If you import it, every device enrolled under the current topic stops answering pushes until it is enrolled again.')),
     h('p', {}, 'This happens when the certificate was made with Create instead of Renew, or under another Apple ID. To keep your devices: in Apple\'s portal, sign in with the Apple ID that made the current certificate, choose Renew on the certificate with the current topic, and upload the certificate it issues.'),
-    h('p', { class: 'problem-detail' }, finding?.message ?? problem.detail),
+    // The server's finding says the same as the two paragraphs above; show it only when the
+    // new topic could not be read from it (then it is the one place that names it).
+    newTopic ? null : h('p', { class: 'problem-detail' }, finding?.message ?? problem.detail),
     h('p', { class: 'problem-code' }, 'Error code: ', h('code', {}, problem.code), ' · ', h('code', {}, TOPIC_CHANGED)),
     h('fieldset', { class: 'force' },
       h('legend', {}, 'Replace anyway (force)'),
-      h('div', { class: 'checkbox' }, confirm, h('label', { for: 'force-confirm' }, 'I understand that every enrolled device will stop answering pushes and must be enrolled again.')),
+      h('div', { class: 'checkbox' }, confirm, h('label', { for: 'force-confirm' }, 'I understand: replace the topic, then enroll every device again.')),
       h('div', { class: 'actions' }, button), status, errors));
 }
