@@ -16,6 +16,7 @@ export function notificationRoutes(app: FastifyInstance, ctx: ServiceContext): v
         type: 'object', additionalProperties: false,
         properties: {
           devices: { type: 'array', items: { type: 'string', maxLength: 64 }, maxItems: 10000 },
+          enrollmentIds: { type: 'array', items: { type: 'string', maxLength: 300 }, maxItems: 10000, description: 'MDM enrollment ids (UDIDs, or "<UDID>:<UserID>") instead of device ids' },
           all: { type: 'boolean' },
           mdm: { type: 'boolean' },
           apns: { type: 'object' },
