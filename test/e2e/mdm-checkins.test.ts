@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { backends } from '../fixtures/backends.ts';
 import { checkinPlist, type DeviceIdentity, hmacSignature, micromdmEvent, nanomdmEvent, newDevice, tokenUpdatePlist } from '../fixtures/checkins.ts';
 import { eventually, onboardTenant, startWorld, type World } from '../fixtures/service.ts';
@@ -179,6 +180,16 @@ for (const backend of await backends()) {
       const r = await checkin('x'.repeat(300 * 1024), { 'content-type': 'application/x-apple-aspen-mdm-checkin' });
       assert.equal(r.status, 413);
       assert.equal(r.body.code, 'BODY_TOO_LARGE');
+    });
+
+    it('answers arbitrary bodies under any check-in content type with a 4xx problem, never a 5xx (fuzzed)', async () => {
+      const type = fc.constantFrom('application/json', 'application/x-apple-aspen-mdm-checkin', 'application/xml', 'text/plain', 'application/octet-stream');
+      const body = fc.oneof(fc.string({ maxLength: 500 }), fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)), fc.constant('<?xml version="1.0"?><plist><dict><key>MessageType</key><string>TokenUpdate</string></dict></plist>'));
+      await fc.assert(fc.asyncProperty(type, body, async (contentType, text) => {
+        const r = await checkin(text === '' ? ' ' : text, { 'content-type': contentType });
+        assert.ok(r.status >= 400 && r.status < 500, `${r.status} for ${contentType} ${JSON.stringify(text).slice(0, 80)}: ${JSON.stringify(r.body)}`);
+        assert.equal(typeof r.body.code, 'string');
+      }), { numRuns: 60 });
     });
 
     it('never stores the UnlockToken a check-in carries', { skip: backend.name !== 'sqlite' && 'reads the SQLite file' }, async () => {
