@@ -30,7 +30,7 @@ export async function buildApp(ctx: ServiceContext, options: AppOptions = {}): P
     bodyLimit: BODY_LIMIT,
     // nanomdm's push API lists enrollment ids in one path segment (/mdm/push/<id>,<id>,…); Node's
     // 16 KB header limit bounds the whole URL anyway.
-    maxParamLength: 16 * 1024,
+    routerOptions: { maxParamLength: 16 * 1024 },
     // Behind a proxy, request ids and client addresses come from it; certpush trusts none by default.
     trustProxy: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },

@@ -47,7 +47,7 @@ function bearerKey(header: string): string | null {
 }
 
 /** The password of `Basic base64(user:password)`; null when the header is not that. */
-function basicPassword(header: string): string | null {
+export function basicPassword(header: string): string | null {
   const encoded = /^Basic\s+([A-Za-z0-9+/]+=*)\s*$/i.exec(header)?.[1];
   if (!encoded) return null;
   const decoded = Buffer.from(encoded, 'base64').toString('utf8');

@@ -19,6 +19,7 @@ export interface CheckinOutcome {
   messageType: string;
   eventId: string;
   enrollmentId: string | null;
+  /** What changed; `ignored` for a replay and for check-ins that change nothing. */
   action: 'registered' | 'checked-out' | 'reenrolling' | 'ignored';
   /** True when this event id was applied before: nothing changed now. */
   replayed: boolean;
@@ -70,10 +71,19 @@ export async function receiveCheckin(ctx: ServiceContext, tenantId: string, body
   const messageType = message?.messageType ?? topic;
   const enrollmentId = message ? envelopeEnrollment ?? enrollmentIdOf(message) : null;
   const change = message && enrollmentId ? await changeFor(ctx, tenantId, message, enrollmentId) : { kind: 'none' as const, enrollmentId: null };
-  const applied = await ctx.store.enrollments.apply(tenantId, { eventId: id, topic: messageType }, change, ctx.now().getTime());
+  const apply = () => ctx.store.enrollments.apply(tenantId, { eventId: id, topic: messageType }, change, ctx.now().getTime());
+  let applied;
+  try {
+    applied = await apply();
+  } catch (error) {
+    // Two check-ins for one new enrollment at once: the unique index let one insert through and
+    // rolled the other back whole; applied again, it finds the row (or its event id) and updates.
+    if (!/unique|duplicate/i.test((error as Error).message)) throw error;
+    applied = await apply();
+  }
   return {
     format, messageType, eventId: id, enrollmentId, replayed: applied.replayed, device: applied.device,
-    action: change.kind === 'token-update' ? 'registered' : change.kind === 'check-out' ? 'checked-out' : change.kind === 'authenticate' && applied.changed > 0 ? 'reenrolling' : 'ignored',
+    action: applied.replayed ? 'ignored' : change.kind === 'token-update' ? 'registered' : change.kind === 'check-out' ? 'checked-out' : change.kind === 'authenticate' && applied.changed > 0 ? 'reenrolling' : 'ignored',
   };
 }
 

@@ -127,6 +127,7 @@ for (const backend of await backends()) {
       const replay = await checkin(event);
       assert.equal(replay.status, 200);
       assert.equal(replay.body.replayed, true);
+      assert.equal(replay.body.action, 'ignored');
       assert.equal((await enrollment(again.udid))[0]?.invalidReason, 'CheckedOut');
     });
 
