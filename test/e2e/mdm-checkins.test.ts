@@ -89,6 +89,13 @@ for (const backend of await backends()) {
       await eventually(async () => (pushesTo(phone).length >= 2 ? true : undefined), 30_000, 'the notification reached APNs');
     });
 
+    it('concurrent TokenUpdates for one new enrollment all succeed and leave one device', async () => {
+      const twin = newDevice();
+      const answers = await Promise.all(Array.from({ length: 6 }, () => checkin(micromdmEvent('mdm.TokenUpdate', tokenUpdatePlist(twin, tenant.topic), twin.udid))));
+      assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 200, 200, 200], JSON.stringify(answers.map((a) => a.body)));
+      assert.equal((await enrollment(twin.udid)).length, 1);
+    });
+
     it('a raw check-in plist (application/x-apple-aspen-mdm-checkin) registers a device', async () => {
       const ipad = newDevice();
       const r = await checkin(tokenUpdatePlist(ipad, tenant.topic), { 'content-type': 'application/x-apple-aspen-mdm-checkin' });
