@@ -47,7 +47,12 @@ export function parseCheckinWebhook(body: unknown): CheckinWebhookEvent {
   if (!rawPayload) throw invalid('"checkin_event.raw_payload" is not valid Base64.');
   // nanomdm names the enrollment and counts TokenUpdates; MicroMDM has neither.
   const format: WebhookFormat = 'enrollment_id' in c || 'token_update_tally' in c ? 'nanomdm' : 'micromdm';
-  return { format, topic, eventId, udid: optionalString(c, 'udid', 'checkin_event.'), enrollmentId: optionalString(c, 'enrollment_id', 'checkin_event.'), rawPayload };
+  const enrollmentId = optionalString(c, 'enrollment_id', 'checkin_event.');
+  // nanomdm's ids end up in certpush's push URLs (/mdm/push/<id>,<id>): no separators, no spaces.
+  if (enrollmentId !== null && (!/^[\x21-\x7e]{1,256}$/.test(enrollmentId) || /[,/?#%]/.test(enrollmentId))) {
+    throw invalid('"checkin_event.enrollment_id" must be printable ASCII without spaces, ",", "/", "?", "#" or "%" (nanomdm\'s UDID or "<UDID>:<UserID>").');
+  }
+  return { format, topic, eventId, udid: optionalString(c, 'udid', 'checkin_event.'), enrollmentId, rawPayload };
 }
 
 function optionalString(object: Record<string, unknown>, key: string, prefix = ''): string | null {

@@ -36,6 +36,7 @@ describe('parseCheckinWebhook', () => {
     assert.match(throwsCode(() => parseCheckinWebhook({ topic: 'mdm.TokenUpdate', checkin_event: { raw_payload: 7 } }), 'CHECKIN_EVENT_INVALID').message, /raw_payload/);
     assert.match(throwsCode(() => parseCheckinWebhook({ topic: 'mdm.TokenUpdate', checkin_event: { raw_payload: '***' } }), 'CHECKIN_EVENT_INVALID').message, /Base64/);
     assert.match(throwsCode(() => parseCheckinWebhook({ topic: 'mdm.TokenUpdate', event_id: 5, checkin_event: { raw_payload: 'AAAA' } }), 'CHECKIN_EVENT_INVALID').message, /event_id/);
+    assert.match(throwsCode(() => parseCheckinWebhook({ topic: 'mdm.TokenUpdate', checkin_event: { raw_payload: 'AAAA', enrollment_id: 'A,B' } }), 'CHECKIN_EVENT_INVALID').message, /enrollment_id/);
   });
 
   it('throws only CHECKIN_EVENT_INVALID for arbitrary JSON values (fuzzed)', () => {
