@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -75,18 +76,36 @@ for (const backend of await backends()) {
       assert.equal(pushesTo(mac).length, 1);
     });
 
+    it('the push endpoint takes a long list of ids in one path segment', async () => {
+      const unknown = Array.from({ length: 20 }, () => crypto.randomUUID().toUpperCase());
+      const r = await world.api(tenant.key, 'GET', `/v1/tenants/${tenant.tid}/mdm/push/${[phone.udid, ...unknown].join(',')}`);
+      assert.equal(r.status, 207, JSON.stringify(r.body));
+      assert.equal(Object.keys(r.body.status).length, 21);
+    });
+
     it('another tenant\'s key cannot push to this tenant\'s enrollments (404)', async () => {
       const r = await world.api(other.key, 'GET', `/v1/tenants/${tenant.tid}/mdm/push/${phone.udid}`);
       assert.equal(r.status, 404);
     });
 
     it('notifications accept enrollmentIds', async () => {
+      const before = pushesTo(phone).length;
       const r = await world.api(tenant.key, 'POST', `/v1/tenants/${tenant.tid}/notifications`, { mdm: true, enrollmentIds: [phone.udid, `${phone.udid}:USER-1`] });
       assert.equal(r.status, 202, JSON.stringify(r.body));
       assert.equal(r.body.total, 2);
       const unknown = await world.api(tenant.key, 'POST', `/v1/tenants/${tenant.tid}/notifications`, { mdm: true, enrollmentIds: ['NOPE'] });
       assert.equal(unknown.body.code, 'NOTIFICATION_UNKNOWN_ENROLLMENTS');
-      await eventually(async () => (pushesTo(phone).length >= 2 ? true : undefined), 30_000, 'the notification reached APNs');
+      await eventually(async () => (pushesTo(phone).length > before ? true : undefined), 30_000, 'the notification reached APNs');
+    });
+
+    it('a notification\'s own expiration replaces the MDM default apns-expiration', async () => {
+      const expiration = Math.floor(Date.now() / 1000) + 3600;
+      const before = pushesTo(phone).length;
+      const r = await world.api(tenant.key, 'POST', `/v1/tenants/${tenant.tid}/notifications`, { mdm: true, enrollmentIds: [phone.udid], expiration });
+      assert.equal(r.status, 202, JSON.stringify(r.body));
+      const got = await eventually(async () => pushesTo(phone)[before], 30_000, 'the push reached APNs');
+      assert.equal(got.expiration, String(expiration));
+      assert.equal(got.priority, '10');
     });
 
     it('concurrent TokenUpdates for one new enrollment all succeed and leave one device', async () => {

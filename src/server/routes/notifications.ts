@@ -21,7 +21,8 @@ export function notificationRoutes(app: FastifyInstance, ctx: ServiceContext): v
           mdm: { type: 'boolean' },
           apns: { type: 'object' },
           mpns: { type: 'object' },
-          expiration: { anyOf: [{ type: 'string', maxLength: 64 }, { type: 'integer' }] },
+          // integer first: with type coercion on, a number would otherwise become a string that is no date.
+          expiration: { anyOf: [{ type: 'integer' }, { type: 'string', maxLength: 64 }] },
         },
       },
     },
