@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { appleIssuerOf } from '../mdm/apple-cas.ts';
+import { appleCas, appleIssuerOf } from '../mdm/apple-cas.ts';
 import type { Certificate } from '../pki/certificate.ts';
 import { type InspectedItem, inspectFile } from '../pki/inspect.ts';
 import { printJson, readInputFile, readSecretFile } from './io.ts';
@@ -22,6 +22,7 @@ export function registerCert(program: Command): void {
 
 /** "Apple Application Integration 2 Certification Authority → Apple Root CA" when the certificate chains to Apple's CAs. */
 function appleCaOf(cert: Certificate, others: Certificate[]): string | null {
+  if (appleCas().some((ca) => ca.certificate.fingerprintSha256 === cert.fingerprintSha256)) return `${cert.commonName ?? cert.subject.text} itself (an Apple CA built into certpush)`;
   const issuer = appleIssuerOf(cert, others);
   return issuer.apple ? `${issuer.issuer} → ${issuer.root} (Apple)` : null;
 }

@@ -47,6 +47,9 @@ export function enrollmentsRepository(db: Kysely<Schema>) {
      * changes nothing) and change the enrollment.
      */
     async apply(tenantId: string, event: { eventId: string; topic: string }, change: EnrollmentChange, now = Date.now()): Promise<AppliedChange> {
+      // Events that change nothing (mdm.Connect, UserAuthenticate, …) are the bulk of an MDM
+      // server's webhooks: they are not recorded, since replaying them changes nothing either.
+      if (change.kind === 'none') return { replayed: false, device: null, changed: 0 };
       return db.transaction().execute(async (tx) => {
         const recorded = await tx.insertInto('mdmCheckinEvents')
           .values({ tenantId, eventId: event.eventId, topic: event.topic, enrollmentId: change.enrollmentId, receivedAt: now })

@@ -92,6 +92,11 @@ describe('certpush CLI: the MDM push-certificate workflow', () => {
     assert.match(r.stdout, /chains to\s+Apple Application Integration 2 Certification Authority → Apple Root CA \(Apple\)/);
   });
 
+  it('cert inspect recognises Apple\'s own WWDR G3 certificate', async () => {
+    const r = await runCli(['cert', 'inspect', path.resolve(import.meta.dirname, '../../src/mdm/apple-cas/AppleWWDRCAG3.pem')]);
+    assert.match(r.stdout, /chains to\s+Apple Worldwide Developer Relations Certification Authority itself \(an Apple CA built into certpush\)/);
+  });
+
   it('cert inspect says a test PKI push certificate chains to no Apple CA', async () => {
     const r = await runCli(['cert', 'inspect', at('push.pem')]);
     assert.match(r.stdout, /chains to\s+no Apple CA/);
