@@ -115,6 +115,15 @@ for (const backend of await backends()) {
       assert.equal((await enrollment(twin.udid)).length, 1);
     });
 
+    it('a TokenUpdate adopts the device registered earlier through the API with the same token', async () => {
+      const known = newDevice();
+      const registered = await world.api(tenant.key, 'POST', `/v1/tenants/${tenant.tid}/devices`, { platform: 'mdm', token: known.token.toString('hex'), pushMagic: 'OLD-MAGIC' });
+      assert.equal(registered.status, 201, JSON.stringify(registered.body));
+      const r = await checkin(micromdmEvent('mdm.TokenUpdate', tokenUpdatePlist(known, tenant.topic), known.udid));
+      assert.equal(r.body.device.id, registered.body.id);
+      assert.deepEqual({ enrollmentId: r.body.device.enrollmentId, pushMagic: r.body.device.pushMagic }, { enrollmentId: known.udid, pushMagic: known.pushMagic });
+    });
+
     it('a raw check-in plist (application/x-apple-aspen-mdm-checkin) registers a device', async () => {
       const ipad = newDevice();
       const r = await checkin(tokenUpdatePlist(ipad, tenant.topic), { 'content-type': 'application/x-apple-aspen-mdm-checkin' });
