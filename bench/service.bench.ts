@@ -80,7 +80,7 @@ async function runScenario(scenario: Scenario, pki: TestPki, pkiDir: string): Pr
   const operatorKey = `op-${crypto.randomBytes(24).toString('base64url')}`;
   const config: Partial<ServiceConfig> = {
     host: '127.0.0.1', port: 0, dataDir: path.join(work, 'data'), databaseUrl, signerUrl: signer.url, signerToken, apnsEndpoint: simUrl,
-    extraCaFile: path.join(pkiDir, 'server-ca.pem'), operatorKey, masterKey: crypto.randomBytes(32).toString('base64'), logLevel: 'error',
+    extraCaFile: path.join(pkiDir, 'server-ca.pem'), appleRootFile: path.join(pkiDir, 'apple-root.pem'), operatorKey, masterKey: crypto.randomBytes(32).toString('base64'), logLevel: 'error',
   };
   const processes = [];
   for (const [i, role] of scenario.processes.entries()) processes.push(await startProcess({ ...config, role, port: i === 0 ? 0 : 0 }));

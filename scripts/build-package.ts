@@ -32,4 +32,6 @@ for (const file of fs.readdirSync(dist, { recursive: true, encoding: 'utf8' })) 
 // The web console is browser code served from <server>/../console, TypeScript stripped per
 // request: it goes into the package as it is.
 fs.cpSync(path.join(root, 'src', 'console'), path.join(dist, 'console'), { recursive: true });
+// Apple's CA certificates are data that src/mdm/apple-cas.ts reads next to itself.
+fs.cpSync(path.join(root, 'src', 'mdm', 'apple-cas'), path.join(dist, 'mdm', 'apple-cas'), { recursive: true });
 console.log(`build-package: wrote ${path.relative(root, dist)}/`);

@@ -8,6 +8,12 @@ export type { SignedRequest, SignInput, VerifyOptions, VerifyReport } from './md
 export { checkPushCertificateImport, MDM_TOPIC_PREFIX, readUploadedPushCertificate } from './mdm/push-cert-import.ts';
 export type { ImportCandidate, ImportContext, ImportDecision } from './mdm/push-cert-import.ts';
 export { REQUEST_KEYS } from './mdm/request-plist.ts';
+export { appleCas, appleIssuerOf, appleRoots, appleVendorChain, appleWwdrCas, resolveVendorChain } from './mdm/apple-cas.ts';
+export type { AppleCa, AppleCaRole, AppleIssuer, VendorChain } from './mdm/apple-cas.ts';
+export { CHECKIN_TYPES, enrollmentIdOf, MAX_CHECKIN_BYTES, parseCheckinMessage } from './mdm/checkin-message.ts';
+export type { CheckinMessage } from './mdm/checkin-message.ts';
+export { parseCheckinWebhook } from './mdm/checkin-webhook.ts';
+export type { CheckinWebhookEvent, WebhookFormat } from './mdm/checkin-webhook.ts';
 
 // Push service clients. Both speak of outcomes and payload limits, so each is also a namespace.
 export * as apns from './apns/index.ts';

@@ -109,12 +109,23 @@ export function prepareNotification(notification: Notification, defaultTopic: st
   return { apnsId, token, topic, pushType, priority, expiration, collapseId, body };
 }
 
+/** MDM pushes go at priority 10: Apple's MDM protocol asks for immediate delivery (the device then checks in). */
+export const MDM_PRIORITY = 10;
+/**
+ * How long APNs keeps an MDM push for a device that is offline, when the sender says nothing:
+ * 7 days, so a device that was switched off for a week still checks in when it comes back
+ * (APNs keeps only the newest push per device and topic, so nothing piles up).
+ */
+export const MDM_DEFAULT_EXPIRATION_SECONDS = 7 * 24 * 60 * 60;
+
 /**
  * The MDM push: payload `{"mdm": pushMagic}`, push type `mdm`, to the MDM topic (the push
- * certificate's UID). APNs: MDM pushes are certificate-authenticated only.
+ * certificate's UID), priority 10, expiring MDM_DEFAULT_EXPIRATION_SECONDS from `now` unless
+ * `expiration` says otherwise. APNs: MDM pushes are certificate-authenticated only.
  *
  * @example client.send(mdmNotification(device.token, device.pushMagic))
  */
-export function mdmNotification(token: string, pushMagic: string, topic?: string): Notification {
-  return { token, payload: { mdm: pushMagic }, pushType: 'mdm', ...(topic ? { topic } : {}) };
+export function mdmNotification(token: string, pushMagic: string, topic?: string, options: { expiration?: Date | number; id?: string; now?: Date } = {}): Notification {
+  const expiration = options.expiration ?? Math.floor((options.now ?? new Date()).getTime() / 1000) + MDM_DEFAULT_EXPIRATION_SECONDS;
+  return { token, payload: { mdm: pushMagic }, pushType: 'mdm', priority: MDM_PRIORITY, expiration, ...(topic ? { topic } : {}), ...(options.id ? { id: options.id } : {}) };
 }

@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { appleCas, appleIssuerOf } from '../mdm/apple-cas.ts';
+import type { Certificate } from '../pki/certificate.ts';
 import { type InspectedItem, inspectFile } from '../pki/inspect.ts';
 import { printJson, readInputFile, readSecretFile } from './io.ts';
 
@@ -12,10 +14,17 @@ export function registerCert(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (file: string, opts: { passwordFile?: string; json?: boolean }) => {
       const password = opts.passwordFile ? readSecretFile(opts.passwordFile, '--password-file') : undefined;
-      const items = await inspectFile(readInputFile(file, 'FILE'), { password });
+      const items = await inspectFile(readInputFile(file, 'FILE'), { password, chainsTo: appleCaOf });
       if (opts.json) printJson(items);
       else process.stdout.write(items.map(formatItem).join('\n'));
     });
+}
+
+/** "Apple Application Integration 2 Certification Authority → Apple Root CA" when the certificate chains to Apple's CAs. */
+function appleCaOf(cert: Certificate, others: Certificate[]): string | null {
+  if (appleCas().some((ca) => ca.certificate.fingerprintSha256 === cert.fingerprintSha256)) return `${cert.commonName ?? cert.subject.text} itself (an Apple CA built into certpush)`;
+  const issuer = appleIssuerOf(cert, others);
+  return issuer.apple ? `${issuer.issuer} → ${issuer.root} (Apple)` : null;
 }
 
 function formatItem(item: InspectedItem): string {
@@ -42,6 +51,7 @@ function formatItem(item: InspectedItem): string {
     row('subject key id', c.subjectKeyId);
     row('authority key id', c.authorityKeyId);
     row('APNs environment', c.apnsEnvironments);
+    row('chains to', item.chainsTo ?? 'no Apple CA');
     if (item.matchesKey !== undefined) row('matches key', item.matchesKey ? 'yes' : 'NO');
   } else if (item.kind === 'csr') {
     lines.push('Certificate signing request');

@@ -10,8 +10,8 @@ import { openTenantAccess, type TenantAccess } from './tenant-access.ts';
 
 interface VendorSignOptions extends VendorIdentityFlags {
   csr: string;
-  intermediate: string;
-  root: string;
+  intermediate?: string;
+  root?: string;
   out?: string;
   json?: boolean;
 }
@@ -23,16 +23,16 @@ export function registerMdm(program: Command): void {
   vendorIdentityOptions(mdm.command('vendor-sign'))
     .description('Sign a customer\'s CSR with the vendor MDM signing certificate and write the Base64 Push Certificate Request for Apple\'s portal. Checks the CSR, the vendor identity and the chain first.')
     .requiredOption('--csr <file>', 'the customer\'s CSR (PEM or DER)')
-    .requiredOption('--intermediate <file>', 'Apple WWDR intermediate certificate (AppleWWDRCAG3.cer)')
-    .requiredOption('--root <file>', 'Apple root certificate (AppleIncRootCertificate.cer)')
+    .option('--intermediate <file>', 'the WWDR intermediate that issued the vendor certificate (default: chosen from Apple\'s built-in WWDR CAs G2–G6; give it for a test PKI)')
+    .option('--root <file>', 'the root above the intermediate (default: the built-in Apple root that issued it)')
     .option('--out <file>', 'write the request here instead of stdout')
     .option('--json', 'print a JSON summary (the request included) on stdout')
     .action(async (opts: VendorSignOptions) => {
       const signed = await signPushCertRequest({
         csr: readInputFile(opts.csr, '--csr'),
         vendor: loadIdentity(vendorIdentitySource(opts)),
-        intermediate: parseCertificate(readInputFile(opts.intermediate, '--intermediate')),
-        root: parseCertificate(readInputFile(opts.root, '--root')),
+        intermediate: opts.intermediate ? parseCertificate(readInputFile(opts.intermediate, '--intermediate')) : undefined,
+        root: opts.root ? parseCertificate(readInputFile(opts.root, '--root')) : undefined,
       });
       if (opts.out) writeOutput(opts.out, `${signed.request}\n`);
       if (opts.json) {
@@ -78,10 +78,10 @@ export function registerMdm(program: Command): void {
   mdm.command('verify-request')
     .description('Check a Push Certificate Request as Apple\'s portal would; exit 0 only when it is valid.')
     .argument('<file>', 'the Base64 request (or its XML plist)')
-    .requiredOption('--root <file>', 'the Apple root certificate the chain must end at')
+    .option('--root <file>', 'the root the chain must end at, replacing Apple\'s built-in roots (e.g. a test PKI\'s apple-root.pem)')
     .option('--json', 'print JSON')
-    .action(async (file: string, opts: { root: string; json?: boolean }) => {
-      const report = await verifyPushCertRequest(readInputFile(file, 'FILE'), { root: parseCertificate(readInputFile(opts.root, '--root')) });
+    .action(async (file: string, opts: { root?: string; json?: boolean }) => {
+      const report = await verifyPushCertRequest(readInputFile(file, 'FILE'), { root: opts.root ? parseCertificate(readInputFile(opts.root, '--root')) : undefined });
       if (opts.json) {
         printJson({ valid: report.valid, findings: report.findings, csrSubject: report.csr?.subject.text ?? null, chain: report.chain.map((c) => c.subject.text) });
       } else {

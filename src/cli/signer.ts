@@ -8,8 +8,8 @@ import { startSignerServer } from '../signer/server.ts';
 import { readInputFile, readSecretFile } from './io.ts';
 
 interface ServeOptions extends VendorIdentityFlags {
-  intermediate: string;
-  root: string;
+  intermediate?: string;
+  root?: string;
   tokenFile?: string;
   host: string;
   port: string;
@@ -25,8 +25,8 @@ export function registerSigner(program: Command): void {
 
   vendorIdentityOptions(signer.command('serve'))
     .description(`Serve POST /v1/sign for callers with the token. Checks the vendor identity and chain first; prints its URL on stdout; stops on SIGINT/SIGTERM. The token comes from --token-file or ${TOKEN_ENV}.`)
-    .requiredOption('--intermediate <file>', 'Apple WWDR intermediate certificate (AppleWWDRCAG3.cer)')
-    .requiredOption('--root <file>', 'Apple root certificate (AppleIncRootCertificate.cer)')
+    .option('--intermediate <file>', 'the WWDR intermediate that issued the vendor certificate (default: chosen from Apple\'s built-in WWDR CAs G2–G6; give it for a test PKI)')
+    .option('--root <file>', 'the root above the intermediate (default: the built-in Apple root that issued it)')
     .option('--token-file <file>', `file holding the token callers must send (default: $${TOKEN_ENV})`)
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0: any free port)', String(SIGNER_DEFAULT_PORT))
@@ -36,8 +36,8 @@ export function registerSigner(program: Command): void {
       if (Boolean(opts.tlsCert) !== Boolean(opts.tlsKey)) throw new CertpushError('CLI_USAGE', 'Give --tls-cert and --tls-key together (or neither, for plain HTTP on 127.0.0.1).');
       const server = await startSignerServer({
         vendor: loadIdentity(vendorIdentitySource(opts)),
-        intermediate: parseCertificate(readInputFile(opts.intermediate, '--intermediate')),
-        root: parseCertificate(readInputFile(opts.root, '--root')),
+        intermediate: opts.intermediate ? parseCertificate(readInputFile(opts.intermediate, '--intermediate')) : undefined,
+        root: opts.root ? parseCertificate(readInputFile(opts.root, '--root')) : undefined,
         token: signerToken(opts.tokenFile),
         host: opts.host,
         port: parsePort(opts.port),

@@ -1,4 +1,5 @@
 import { ApnsClient } from '../apns/client.ts';
+import { deliveryApnsId } from '../apns/delivery-apns-id.ts';
 import { mdmNotification } from '../apns/notification.ts';
 import type { Outcome } from '../apns/outcome.ts';
 import { MpnsSender } from '../mpns/sender.ts';
@@ -84,8 +85,12 @@ export class PlatformSenders {
       async send(row, payload) {
         void payload;
         const apns = await get();
-        const notification = mdmNotification(row.token!, row.pushMagic ?? '', apns.topic);
-        if (row.expiresAt !== null) notification.expiration = new Date(row.expiresAt);
+        // The notification's own expiration, else the MDM default (mdmNotification).
+        const notification = mdmNotification(row.token!, row.pushMagic ?? '', apns.topic, {
+          id: deliveryApnsId(row.notificationId, row.id),
+          now: ctx.now(),
+          ...(row.expiresAt !== null ? { expiration: new Date(row.expiresAt) } : {}),
+        });
         return fromApns(await apns.send(notification, { attempt: row.attempts }));
       },
       sessions: () => (client as ApnsClient | null)?.stats().sessions ?? 0,

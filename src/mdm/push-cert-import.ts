@@ -5,6 +5,7 @@ import { error, type Finding, FindingsError, hasErrors, warning } from '../pki/f
 import { keyMatchesSpki, parsePrivateKey } from '../pki/key.ts';
 import { looksLikePem, parsePem } from '../pki/pem.ts';
 import { looksLikePkcs12, readPkcs12 } from '../pki/pkcs12.ts';
+import { type AppleIssuer, appleIssuerOf, claimsAppleIssuer } from './apple-cas.ts';
 
 /** The prefix of every MDM push topic: Apple puts the topic in the push certificate's subject UID. */
 export const MDM_TOPIC_PREFIX = 'com.apple.mgmt.External.';
@@ -37,6 +38,8 @@ export interface ImportDecision {
   findings: Finding[];
   renewal: boolean;
   topicChanged: boolean;
+  /** Whether the certificate chains to Apple's CAs (AAI2 → Apple Inc. Root today), and through which. */
+  issuer: AppleIssuer;
 }
 
 const UPLOAD_HELP = 'Upload the MDM push certificate Apple\'s Push Certificates Portal issued (MDM_…_Certificate.pem), as PEM, DER (.cer) or PKCS#12 (.p12 with its password).';
@@ -151,6 +154,11 @@ export function checkPushCertificateImport(candidate: ImportCandidate, context: 
     ...validityFindings(cert, now),
     ...clientAuthFindings(cert),
   ];
+  const issuer = appleIssuerOf(cert, candidate.chain ?? []);
+  if (!issuer.apple && claimsAppleIssuer(cert)) {
+    // Named after an Apple CA, yet that CA's key did not sign it: a forgery or a corrupted file.
+    findings.push(error('PUSH_CERT_NOT_GENUINE', `The certificate names "${cert.issuer.text}" as its issuer, but that Apple CA's signature on it does not verify. Download the certificate again from Apple's Push Certificates Portal.`));
+  }
   let topicChanged = false;
   if (current) {
     if (isMdm && cert.uid !== current.uid) {
@@ -171,6 +179,7 @@ export function checkPushCertificateImport(candidate: ImportCandidate, context: 
     findings,
     renewal: current !== null,
     topicChanged,
+    issuer,
   };
 }
 

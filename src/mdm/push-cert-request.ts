@@ -7,6 +7,7 @@ import { error, type Finding, FindingsError, hasErrors, warning } from '../pki/f
 import type { Identity } from '../pki/identity.ts';
 import { keyMatchesSpki } from '../pki/key.ts';
 import { parsePem, pemLineProblems, toPem } from '../pki/pem.ts';
+import { appleRoots, resolveVendorChain } from './apple-cas.ts';
 import { buildRequestPlist, decodeBase64, encodeRequest, parseRequestPlist, REQUEST_KEYS, requestXml } from './request-plist.ts';
 
 /** Apple's portal takes 2048-bit RSA CSRs. */
@@ -21,10 +22,10 @@ export interface SignInput {
   csr: Uint8Array | string;
   /** The vendor's MDM signing certificate and key. */
   vendor: Identity;
-  /** Apple's WWDR intermediate that issued the vendor certificate. */
-  intermediate: Certificate;
-  /** Apple's root certificate. */
-  root: Certificate;
+  /** The WWDR intermediate that issued the vendor certificate. Default: chosen from Apple's built-in CAs. */
+  intermediate?: Certificate;
+  /** The root above it. Default: the built-in Apple root that issued the intermediate. */
+  root?: Certificate;
   now?: Date;
 }
 
@@ -42,10 +43,12 @@ export interface SignedRequest {
 
 export interface VerifyOptions {
   /**
-   * The Apple root the chain must end at. Without it the chain is only checked to be
-   * consistent up to its own self-signed end, and a CHAIN_ROOT_NOT_PINNED warning says so.
+   * The root the chain must end at (a test PKI's). Default: any of Apple's built-in roots, so
+   * no request is ever taken unverified.
    */
   root?: Certificate;
+  /** Several acceptable roots instead of one. */
+  roots?: readonly Certificate[];
   now?: Date;
 }
 
@@ -72,19 +75,20 @@ export interface VerifyReport {
 export async function signPushCertRequest(input: SignInput): Promise<SignedRequest> {
   const now = input.now ?? new Date();
   const csr = parseCsr(input.csr);
-  const findings = [...(await csrFindings(csr)), ...checkVendorIdentity(input, now)];
+  const { intermediate, root } = resolveVendorChain(input.vendor.certificate, input);
+  const findings = [...(await csrFindings(csr)), ...checkVendorIdentity({ vendor: input.vendor, intermediate, root }, now)];
   refuseOnErrors('REQUEST_SIGN_REFUSED', 'The CSR was not signed', findings);
 
   // Apple: "Sign the binary-formatted CSR … using the SHA256WithRSA signing algorithm."
   const signature = crypto.sign('sha256', csr.der, input.vendor.privateKey);
   const plist = buildRequestPlist({
     PushCertRequestCSR: csr.der.toString('base64'),
-    PushCertCertificateChain: [input.vendor.certificate, input.intermediate, input.root].map(certificateToPem).join(''),
+    PushCertCertificateChain: [input.vendor.certificate, intermediate, root].map(certificateToPem).join(''),
     PushCertSignature: signature.toString('base64'),
   });
   const request = encodeRequest(plist);
 
-  const check = await verifyPushCertRequest(request, { root: input.root, now });
+  const check = await verifyPushCertRequest(request, { root, now });
   refuseOnErrors('REQUEST_SELF_CHECK_FAILED', 'The signed request failed its own verification (a certpush bug: please report it)', check.findings);
   return {
     request,
@@ -100,7 +104,7 @@ export async function signPushCertRequest(input: SignInput): Promise<SignedReque
  * Decode a Push Certificate Request and report every problem Apple's portal would see: bad
  * Base64, not a plist, missing keys, an unparsable CSR, a signature not from the vendor
  * certificate (or over the wrong bytes, or with SHA-1), a chain that is incomplete, out of
- * order or not ending at `root`, PEM lines that are not 64 characters, expired certificates.
+ * order or not ending at `root` (default: Apple's built-in roots), PEM lines that are not 64 characters, expired certificates.
  * Never throws for a bad request: problems are findings.
  */
 export async function verifyPushCertRequest(input: string | Uint8Array, options: VerifyOptions): Promise<VerifyReport> {
@@ -153,9 +157,7 @@ export async function verifyPushCertRequest(input: string | Uint8Array, options:
     }
     if (chain.length > 0) {
       if (chain.length < 3) findings.push(error('CHAIN_INCOMPLETE', `PushCertCertificateChain has ${chain.length} certificate(s); it must hold 3: the vendor MDM signing certificate, the WWDR intermediate and the Apple root, in that order.`));
-      const last = chain[chain.length - 1]!;
-      const anchors = options.root ? [options.root] : last.selfIssued ? [last] : [];
-      if (!options.root) findings.push(warning('CHAIN_ROOT_NOT_PINNED', 'The chain was not checked against a known Apple root certificate, only for consistency. Configure the Apple root to check it fully.'));
+      const anchors = options.root ? [options.root] : options.roots ?? appleRoots();
       findings.push(...verifyChain(chain, { anchors, at: now, roles: CHAIN_ROLES }));
     }
   }

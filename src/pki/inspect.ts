@@ -8,7 +8,7 @@ import type { KeyObject } from 'node:crypto';
 
 /** One thing found in a file: never includes private key material. */
 export type InspectedItem =
-  | { kind: 'certificate'; certificate: ReturnType<typeof describeCertificate>; matchesKey?: boolean }
+  | { kind: 'certificate'; certificate: ReturnType<typeof describeCertificate>; matchesKey?: boolean; chainsTo?: string | null }
   | { kind: 'csr'; subject: string; commonName: string | null; publicKey: { type: string; bits: number | null }; signatureAlgorithm: string; signatureValid: boolean; matchesKey?: boolean }
   | { kind: 'private-key'; type: string; bits: number | null; curve: string | null; encrypted: boolean };
 
@@ -19,9 +19,10 @@ const CERTIFICATE_LABELS = new Set(['CERTIFICATE', 'TRUSTED CERTIFICATE', 'X509 
 /**
  * Everything in a certificate-ish file: PEM bundles (certificates, CSRs, keys), DER
  * certificates and CSRs, and PKCS#12 (needs `password`). When the file holds a key, each
- * certificate and CSR says whether it matches that key.
+ * certificate and CSR says whether it matches that key; with `chainsTo`, each certificate names
+ * the CA it chains to.
  */
-export async function inspectFile(bytes: Uint8Array, options: { password?: string; now?: Date } = {}): Promise<InspectedItem[]> {
+export async function inspectFile(bytes: Uint8Array, options: { password?: string; now?: Date; chainsTo?: (cert: Certificate, others: Certificate[]) => string | null } = {}): Promise<InspectedItem[]> {
   const certs: Certificate[] = [];
   const csrs: Csr[] = [];
   const keys: KeyObject[] = [];
@@ -57,7 +58,12 @@ export async function inspectFile(bytes: Uint8Array, options: { password?: strin
   const key = keys[0];
   const items: InspectedItem[] = [];
   for (const cert of certs) {
-    items.push({ kind: 'certificate', certificate: describeCertificate(cert, options.now), ...(key ? { matchesKey: keyMatchesSpki(key, cert.publicKey.spki) } : {}) });
+    items.push({
+      kind: 'certificate', certificate: describeCertificate(cert, options.now),
+      ...(key ? { matchesKey: keyMatchesSpki(key, cert.publicKey.spki) } : {}),
+      // Which trust anchor the certificate chains to is the caller's knowledge (mdm/ knows Apple's CAs).
+      ...(options.chainsTo ? { chainsTo: options.chainsTo(cert, certs.filter((c) => c !== cert)) } : {}),
+    });
   }
   for (const csr of csrs) {
     items.push({

@@ -8,6 +8,7 @@ import { errorHandler, problem, sendProblem } from './problem.ts';
 import { RequestLog } from './request-log.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { mdmRoutes } from './routes/mdm.ts';
+import { mdmCheckinRoutes } from './routes/mdm-checkins.ts';
 import { mpnsRoutes } from './routes/mpns.ts';
 import { notificationRoutes } from './routes/notifications.ts';
 import { tenantRoutes } from './routes/tenants.ts';
@@ -29,6 +30,9 @@ export async function buildApp(ctx: ServiceContext, options: AppOptions = {}): P
     logger: options.logger ?? false,
     logController: new RequestLog(),
     bodyLimit: BODY_LIMIT,
+    // nanomdm's push API lists enrollment ids in one path segment (/mdm/push/<id>,<id>,…); Node's
+    // 16 KB header limit bounds the whole URL anyway.
+    routerOptions: { maxParamLength: 16 * 1024 },
     // Behind a proxy, request ids and client addresses come from it; certpush trusts none by default.
     trustProxy: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
@@ -61,6 +65,7 @@ export async function buildApp(ctx: ServiceContext, options: AppOptions = {}): P
   });
   tenantRoutes(app, ctx);
   mdmRoutes(app, ctx);
+  mdmCheckinRoutes(app, ctx);
   mpnsRoutes(app, ctx);
   deviceRoutes(app, ctx);
   notificationRoutes(app, ctx);

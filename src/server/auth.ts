@@ -15,17 +15,44 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
   }
+  interface FastifyContextConfig {
+    /**
+     * Also take the API key as the password of HTTP Basic auth (any user name): what nanomdm's
+     * API and Go's URL userinfo send, so MDM servers reach these routes unchanged.
+     */
+    basicAuth?: boolean;
+  }
 }
 
-/** Resolve `Authorization: Bearer <key>`; null when absent. A present but unknown key is a 401. */
+/**
+ * Resolve `Authorization: Bearer <key>` (or, on routes with `basicAuth`, `Basic` with the key as
+ * password); null when absent. A present but unknown key is a 401.
+ */
 export async function authenticate(store: Store, request: FastifyRequest): Promise<Principal | null> {
   const header = request.headers.authorization;
   if (!header) return null;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (!match) throw new ServiceError(401, 'AUTH_MALFORMED', 'The Authorization header must be "Bearer <API key>".');
-  const key = await store.apiKeys.authenticate(match[1]!);
+  const secret = bearerKey(header) ?? (request.routeOptions.config?.basicAuth ? basicPassword(header) : null);
+  if (secret === null) {
+    throw new ServiceError(401, 'AUTH_MALFORMED', request.routeOptions.config?.basicAuth
+      ? 'The Authorization header must be "Bearer <API key>", or Basic auth with the API key as the password.'
+      : 'The Authorization header must be "Bearer <API key>".');
+  }
+  const key = await store.apiKeys.authenticate(secret);
   if (!key) throw new ServiceError(401, 'AUTH_INVALID', 'The API key is not valid (unknown or revoked). Ask your operator for a key.');
   return { kind: key.tenantId ? 'tenant' : 'operator', keyId: key.id, tenantId: key.tenantId };
+}
+
+function bearerKey(header: string): string | null {
+  return /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] ?? null;
+}
+
+/** The password of `Basic base64(user:password)`; null when the header is not that. */
+export function basicPassword(header: string): string | null {
+  const encoded = /^Basic\s+([A-Za-z0-9+/]+=*)\s*$/i.exec(header)?.[1];
+  if (!encoded) return null;
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon >= 0 && colon < decoded.length - 1 ? decoded.slice(colon + 1) : null;
 }
 
 export function requirePrincipal(request: FastifyRequest): Principal {

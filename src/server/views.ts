@@ -8,6 +8,7 @@ export function deviceView(d: Device) {
     ...(d.platform === 'mpns' ? { channelUri: d.token } : { token: d.token }),
     ...(d.pushMagic !== null ? { pushMagic: d.pushMagic } : {}),
     ...(d.topic !== null ? { topic: d.topic } : {}),
+    ...(d.enrollmentId !== null ? { enrollmentId: d.enrollmentId } : {}),
     status: d.invalidAt === null ? 'active' : 'invalid',
     invalidAt: d.invalidAt === null ? null : new Date(d.invalidAt).toISOString(),
     invalidReason: d.invalidReason,

@@ -29,7 +29,7 @@ export interface ServiceContext {
   signer: Signer | null;
   /** Extra trusted CAs for outbound TLS (simulators, an internal signer). */
   extraCa: Certificate[];
-  /** Apple's root, when configured: uploaded push certificate requests are verified against it. */
+  /** The root uploaded push certificate requests must chain to, replacing Apple's built-in roots (simulators, a test PKI). */
   appleRoot: Certificate | null;
   /** Roots an MPNS credential must chain to; empty: the chain is not checked against roots. */
   mpnsRoots: Certificate[];

@@ -1,6 +1,7 @@
 import { checkPushCertificateImport, readUploadedPushCertificate } from '../mdm/push-cert-import.ts';
 import { verifyPushCertRequest } from '../mdm/push-cert-request.ts';
-import { certificateToPem, daysLeft, parseCertificate } from '../pki/certificate.ts';
+import { appleIssuerOf } from '../mdm/apple-cas.ts';
+import { type Certificate, certificateToPem, daysLeft, parseCertificate } from '../pki/certificate.ts';
 import { createCsr, csrToPem, parseCsr } from '../pki/csr.ts';
 import { type Finding, FindingsError } from '../pki/finding.ts';
 import { generateRsaKey, parsePrivateKey, privateKeyToPem, spkiOf } from '../pki/key.ts';
@@ -29,6 +30,8 @@ export interface MdmCertView {
   pendingRequest: string | null;
   /** During renewal: the topic the new certificate must have. */
   requiredTopic: string | null;
+  /** Who issued the certificate: `apple` when it chains to Apple's built-in CAs (AAI2 → Apple Inc. Root today). */
+  issuer: { apple: boolean; name: string | null; root: string | null } | null;
 }
 
 /** Derive the state from what is stored: nothing about it is stored twice. */
@@ -56,7 +59,13 @@ export function describeMdmCert(record: MdmCertRecord | undefined, now: Date): M
     pendingCsr: record?.pendingCsrPem ?? null,
     pendingRequest: record?.pendingRequest ?? null,
     requiredTopic: state === 'renewing' ? record?.topic ?? null : null,
+    issuer: cert ? issuerView(cert) : null,
   };
+}
+
+function issuerView(cert: Certificate): MdmCertView['issuer'] {
+  const issuer = appleIssuerOf(cert);
+  return { apple: issuer.apple, name: issuer.apple ? issuer.issuer : cert.issuer.text, root: issuer.root };
 }
 
 const keyContext = (tenantId: string) => `tenant:${tenantId}:mdm-key`;
@@ -111,8 +120,8 @@ export async function uploadSignedRequest(ctx: ServiceContext, actor: Actor, ten
 }
 
 async function storeRequest(ctx: ServiceContext, actor: Actor, tenantId: string, record: MdmCertRecord, request: string, via: string): Promise<MdmCertView> {
-  // With the Apple root configured the chain is verified fully; without, for consistency.
-  // Either way the request must carry *this tenant's* CSR, correctly signed.
+  // Verified up to the configured root (simulators, a test PKI) or else to Apple's built-in
+  // roots: never unverified. And the request must carry *this tenant's* CSR, correctly signed.
   const decoded = await verifyPushCertRequest(request, { root: ctx.appleRoot ?? undefined, now: ctx.now() });
   const errors = decoded.findings.filter((f) => f.severity === 'error');
   if (errors.length > 0 || !decoded.csr) throw FindingsError.of('MDM_REQUEST_INVALID', 'The push certificate request is not valid', decoded.findings);

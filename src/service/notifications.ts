@@ -23,6 +23,8 @@ export interface NotificationPayload {
 
 export interface SendRequest extends NotificationPayload {
   devices?: string[];
+  /** MDM enrollment ids, resolved to their devices (an alternative to `devices`). */
+  enrollmentIds?: string[];
   all?: boolean;
   /** ISO time or UNIX seconds; past it, undelivered rows end as `expired`. */
   expiration?: string | number;
@@ -44,6 +46,7 @@ export async function sendNotification(ctx: ServiceContext, actor: Actor, tenant
       return { notification: existing, replayed: true };
     }
   }
+  if (request.enrollmentIds !== undefined) request = await byEnrollment(ctx, tenantId, request);
   const hasDevices = Array.isArray(request.devices);
   if (hasDevices === (request.all === true)) throw unprocessable('NOTIFICATION_TARGET', 'Say whom to send to: either "devices": [ids] or "all": true (not both).');
   if (hasDevices && (request.devices!.length === 0 || request.devices!.length > MAX_EXPLICIT_DEVICES)) {
@@ -74,6 +77,18 @@ export async function sendNotification(ctx: ServiceContext, actor: Actor, tenant
     }
     throw error;
   }
+}
+
+/** `enrollmentIds` → `devices`: every id must be an enrollment of this tenant. */
+async function byEnrollment(ctx: ServiceContext, tenantId: string, request: SendRequest): Promise<SendRequest> {
+  const { enrollmentIds, ...rest } = request;
+  if (rest.devices !== undefined || rest.all !== undefined) throw unprocessable('NOTIFICATION_TARGET', 'Give one of "devices", "enrollmentIds" or "all".');
+  const ids = [...new Set(enrollmentIds!.map(String))];
+  if (ids.length === 0 || ids.length > MAX_EXPLICIT_DEVICES) throw unprocessable('NOTIFICATION_TARGET', `"enrollmentIds" must list 1 to ${MAX_EXPLICIT_DEVICES} ids.`);
+  const found = await ctx.store.enrollments.byEnrollmentIds(tenantId, ids);
+  const missing = ids.filter((id) => !found.some((d) => d.enrollmentId === id));
+  if (missing.length > 0) throw unprocessable('NOTIFICATION_UNKNOWN_ENROLLMENTS', `${missing.length} enrollment id(s) are not enrollments of this tenant, e.g. ${missing[0]}. They are registered by a TokenUpdate check-in (POST …/mdm/checkin-events).`);
+  return { ...rest, devices: found.map((d) => d.id) };
 }
 
 async function validatePayload(ctx: ServiceContext, tenantId: string, request: SendRequest): Promise<NotificationPayload> {

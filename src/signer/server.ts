@@ -9,6 +9,7 @@ import { type Finding, FindingsError, hasErrors, warning } from '../pki/finding.
 import type { Identity } from '../pki/identity.ts';
 import { bearerTokenChecker } from './bearer-token.ts';
 import { checkVendorIdentity } from '../mdm/push-cert-request.ts';
+import { resolveVendorChain } from '../mdm/apple-cas.ts';
 import { HttpProblem, sendJson, sendProblem } from './problem.ts';
 import { SIGNER_BODY_LIMIT, SIGNER_DEFAULT_PORT, SIGNER_PATHS, type SignResponseBody, type VendorCertificateStatus } from './protocol.ts';
 import { readJsonBody } from './request-body.ts';
@@ -16,10 +17,10 @@ import { readJsonBody } from './request-body.ts';
 export interface SignerServerOptions {
   /** The vendor MDM signing certificate and its key. */
   vendor: Identity;
-  /** Apple's WWDR intermediate that issued the vendor certificate. */
-  intermediate: Certificate;
-  /** Apple's root certificate. */
-  root: Certificate;
+  /** The WWDR intermediate that issued the vendor certificate. Default: chosen from Apple's built-in CAs. */
+  intermediate?: Certificate;
+  /** The root above it. Default: the built-in Apple root that issued the intermediate. */
+  root?: Certificate;
   /** Callers send `Authorization: Bearer <token>`. At least 16 characters. */
   token: string;
   /** Default 127.0.0.1: the signer serves vendor-internal callers only. */
@@ -59,7 +60,9 @@ const CLOSE_GRACE_MS = 10_000;
  * console.log(signer.url); // http://127.0.0.1:40123
  * await signer.close();
  */
-export async function startSignerServer(options: SignerServerOptions): Promise<SignerServer> {
+export async function startSignerServer(given: SignerServerOptions): Promise<SignerServer> {
+  // Resolved once: every signing then uses the same chain (and a wrong vendor certificate stops the start).
+  const options = { ...given, ...resolveVendorChain(given.vendor.certificate, given) };
   const host = options.host ?? '127.0.0.1';
   const findings = checkVendorIdentity(options);
   if (hasErrors(findings)) throw FindingsError.of('SIGNER_IDENTITY_INVALID', 'The signer cannot start: its vendor identity is unusable', findings);
@@ -122,7 +125,7 @@ export async function startSignerServer(options: SignerServerOptions): Promise<S
   };
 }
 
-async function sign(req: IncomingMessage, res: ServerResponse, options: SignerServerOptions): Promise<void> {
+async function sign(req: IncomingMessage, res: ServerResponse, options: SignerServerOptions & { intermediate: Certificate; root: Certificate }): Promise<void> {
   const body = await readJsonBody(req, SIGNER_BODY_LIMIT);
   const csr = csrFromBody(body);
   const signed = await signPushCertRequest({ csr, vendor: options.vendor, intermediate: options.intermediate, root: options.root });

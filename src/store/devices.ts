@@ -17,6 +17,8 @@ export interface DeviceFilter {
   status?: 'active' | 'invalid';
   /** Substring of the token or channel URI. */
   search?: string;
+  /** The MDM enrollment id, exactly. */
+  enrollmentId?: string;
   /** The last id of the previous page. */
   after?: string;
   limit: number;
@@ -71,7 +73,8 @@ export function devicesRepository(db: Kysely<Schema>) {
       if (filter.status === 'active') q = q.where('invalidAt', 'is', null);
       if (filter.status === 'invalid') q = q.where('invalidAt', 'is not', null);
       if (filter.search) q = q.where('token', 'like', `%${filter.search.replace(/[%_\\]/g, (c) => `\\${c}`)}%`);
-      if (filter.after) q = q.where('id', '>', filter.after);
+      if (filter.enrollmentId) q = q.where('enrollmentId', '=', filter.enrollmentId);
+    if (filter.after) q = q.where('id', '>', filter.after);
       return q.orderBy('id').limit(filter.limit).execute();
     },
     async count(tenantId: string): Promise<{ total: number; invalid: number }> {

@@ -142,6 +142,28 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    // Devices from MDM check-ins (nanomdm / MicroMDM webhooks, raw check-ins): each carries its
+    // enrollment id, the check-in secret is sealed per tenant, and event ids make replays no-ops.
+    '0002_enrollments': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('devices').addColumn('enrollment_id', 'text').execute();
+        // Partial: API-registered devices have none, and many NULLs must not collide.
+        await sql`CREATE UNIQUE INDEX devices_tenant_enrollment ON devices (tenant_id, enrollment_id) WHERE enrollment_id IS NOT NULL`.execute(db);
+        await db.schema.createTable('mdm_checkin_secrets')
+          .addColumn('tenant_id', 'text', (c) => c.primaryKey().references('tenants.id').onDelete('cascade'))
+          .addColumn('secret_sealed', 'text', (c) => c.notNull())
+          .addColumn('updated_at', bigint, (c) => c.notNull())
+          .execute();
+        await db.schema.createTable('mdm_checkin_events')
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id').onDelete('cascade'))
+          .addColumn('event_id', 'text', (c) => c.notNull())
+          .addColumn('topic', 'text', (c) => c.notNull())
+          .addColumn('enrollment_id', 'text')
+          .addColumn('received_at', bigint, (c) => c.notNull())
+          .addPrimaryKeyConstraint('mdm_checkin_events_pk', ['tenant_id', 'event_id'])
+          .execute();
+      },
+    },
   };
 }
 

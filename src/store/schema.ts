@@ -64,6 +64,8 @@ export interface DeviceTable {
   token: string;
   pushMagic: string | null;
   topic: string | null;
+  /** MDM: the enrollment (device UDID / EnrollmentID, or "<device>:<UserID>" for a user channel); unique per tenant. */
+  enrollmentId: string | null;
   createdAt: number;
   updatedAt: number;
   invalidAt: number | null;
@@ -146,6 +148,22 @@ export interface MpnsQuotaTable {
   used: number;
 }
 
+/** A tenant's secret for `X-Hmac-Signature` on check-in events (nanomdm's -webhook-hmac-key), sealed. */
+export interface MdmCheckinSecretTable {
+  tenantId: string;
+  secretSealed: string;
+  updatedAt: number;
+}
+
+/** Check-in events already applied, by event id: a replay changes nothing. */
+export interface MdmCheckinEventTable {
+  tenantId: string;
+  eventId: string;
+  topic: string;
+  enrollmentId: string | null;
+  receivedAt: number;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -163,5 +181,7 @@ export interface Schema {
   webhooks: WebhookTable;
   webhookEvents: WebhookEventTable;
   mpnsQuota: MpnsQuotaTable;
+  mdmCheckinSecrets: MdmCheckinSecretTable;
+  mdmCheckinEvents: MdmCheckinEventTable;
   meta: MetaTable;
 }

@@ -3,6 +3,7 @@ import { auditRepository } from './audit.ts';
 import { type Database, openDatabase } from './database.ts';
 import { deliveriesRepository } from './deliveries.ts';
 import { devicesRepository } from './devices.ts';
+import { enrollmentsRepository } from './enrollments.ts';
 import { mdmCertsRepository } from './mdm-certs.ts';
 import { mpnsCredentialsRepository } from './mpns-credentials.ts';
 import { mpnsQuotaRepository } from './mpns-quota.ts';
@@ -22,6 +23,7 @@ export interface Store {
   readonly mdmCerts: ReturnType<typeof mdmCertsRepository>;
   readonly mpnsCredentials: ReturnType<typeof mpnsCredentialsRepository>;
   readonly devices: ReturnType<typeof devicesRepository>;
+  readonly enrollments: ReturnType<typeof enrollmentsRepository>;
   readonly notifications: ReturnType<typeof notificationsRepository>;
   readonly deliveries: ReturnType<typeof deliveriesRepository>;
   readonly audit: ReturnType<typeof auditRepository>;
@@ -43,6 +45,7 @@ export function createStore(database: Database): Store {
     mdmCerts: mdmCertsRepository(db),
     mpnsCredentials: mpnsCredentialsRepository(db),
     devices: devicesRepository(db),
+    enrollments: enrollmentsRepository(db),
     notifications: notificationsRepository(db),
     deliveries: deliveriesRepository(db, database.dialect),
     audit: auditRepository(db),

@@ -28,6 +28,20 @@ describe('certpush CLI: the MDM push-certificate workflow', () => {
     assert.match(fs.readFileSync(at('request.b64'), 'utf8'), /^[A-Za-z0-9+/]+=*\n$/);
   });
 
+  it('mdm vendor-sign with only --csr, --vendor-cert and --vendor-key refuses a vendor certificate Apple did not issue (exit 1)', async () => {
+    const r = await runCli(['mdm', 'vendor-sign', '--csr', at('customer.csr'), '--vendor-cert', `${pki}/vendor.pem`, '--vendor-key', `${pki}/vendor.key`]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /was issued by "CN=certpush test Apple Worldwide Developer Relations Certification Authority.*none of Apple's WWDR CAs \(G2–G6\) built into certpush/);
+    assert.match(r.stderr, /pass its intermediate and root with --intermediate and --root/);
+    assert.equal(r.stdout, '');
+  });
+
+  it('mdm verify-request without --root checks against Apple\'s built-in roots and finds a test PKI request invalid', async () => {
+    const r = await runCli(['mdm', 'verify-request', at('request.b64'), '--json']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.ok((JSON.parse(r.stdout) as { findings: Array<{ code: string }> }).findings.some((f) => f.code === 'CHAIN_UNTRUSTED_ROOT'));
+  });
+
   it('mdm vendor-sign accepts the vendor identity as a PKCS#12 made by openssl', async () => {
     fs.writeFileSync(at('p12pass'), 'vendor-secret\n');
     openssl(['pkcs12', '-export', '-in', `${pki}/vendor.pem`, '-inkey', `${pki}/vendor.key`, '-out', at('vendor.p12'), '-passout', 'pass:vendor-secret']);
@@ -70,6 +84,22 @@ describe('certpush CLI: the MDM push-certificate workflow', () => {
     const r = await runCli(['simulate', 'apple-portal', '--pki', pki, '--request', at('request.b64'), '--out', at('push-renewed.pem'), '--renew', at('push.pem')]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), (JSON.parse(first) as Array<{ certificate: { uid: string } }>)[0]?.certificate.uid);
+  });
+
+  it('cert inspect names the Apple CA a real MDM push certificate chains to', async () => {
+    const r = await runCli(['cert', 'inspect', path.resolve(import.meta.dirname, '../fixtures/apple/example-mdm-push-cert-2021.pem')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /chains to\s+Apple Application Integration 2 Certification Authority → Apple Root CA \(Apple\)/);
+  });
+
+  it('cert inspect recognises Apple\'s own WWDR G3 certificate', async () => {
+    const r = await runCli(['cert', 'inspect', path.resolve(import.meta.dirname, '../../src/mdm/apple-cas/AppleWWDRCAG3.pem')]);
+    assert.match(r.stdout, /chains to\s+Apple Worldwide Developer Relations Certification Authority itself \(an Apple CA built into certpush\)/);
+  });
+
+  it('cert inspect says a test PKI push certificate chains to no Apple CA', async () => {
+    const r = await runCli(['cert', 'inspect', at('push.pem')]);
+    assert.match(r.stdout, /chains to\s+no Apple CA/);
   });
 
   it('cert inspect says whether a key file matches the certificate next to it', async () => {

@@ -90,6 +90,13 @@ describe('certpush signer serve', () => {
     assert.equal(r.stdout, '');
   });
 
+  it('without --intermediate and --root, refuses to start with a vendor certificate no Apple WWDR CA issued', async () => {
+    const r = await runCli(['signer', 'serve', '--vendor-cert', at('vendor.pem'), '--vendor-key', at('vendor.key'), '--port', '0'], { env: { CERTPUSH_SIGNER_TOKEN: TOKEN } });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /none of Apple's WWDR CAs \(G2–G6\) built into certpush.*--intermediate and --root/);
+    assert.equal(r.stdout, '');
+  });
+
   it('refuses to start without a token', async () => {
     const r = await runCli(['signer', 'serve', ...identityArgs(), '--port', '0'], { env: { CERTPUSH_SIGNER_TOKEN: '' } });
     assert.equal(r.code, 1);

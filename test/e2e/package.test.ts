@@ -34,7 +34,7 @@ describe('the packed package, installed under node_modules', { timeout: 180_000 
 
   it('ships JavaScript and declarations, the console, and no sources or tests', () => {
     const root = path.join(app, 'node_modules', 'certpush');
-    for (const file of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/console/index.html', 'dist/console/app.ts', 'bin/certpush.js']) {
+    for (const file of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/console/index.html', 'dist/console/app.ts', 'dist/mdm/apple-cas/AppleWWDRCAG3.pem', 'bin/certpush.js']) {
       assert.ok(fs.existsSync(path.join(root, file)), `${file} is in the package`);
     }
     assert.equal(fs.existsSync(path.join(root, 'src')), false);
@@ -45,6 +45,12 @@ describe('the packed package, installed under node_modules', { timeout: 180_000 
     const probe = run(process.execPath, ['--input-type=module', '-e', "const m = await import('certpush'); console.log(typeof m.ApnsClient, typeof m.signPushCertRequest, typeof m.startApnsSimulator)"], app);
     assert.equal(probe.status, 0, probe.stderr);
     assert.equal(probe.stdout.trim(), 'function function function');
+  });
+
+  it('reads Apple\'s built-in CA certificates from the installed package', () => {
+    const probe = run(process.execPath, ['--input-type=module', '-e', "const m = await import('certpush'); console.log(m.appleCas().length, m.appleRoots()[0].commonName)"], app);
+    assert.equal(probe.status, 0, probe.stderr);
+    assert.equal(probe.stdout.trim(), '10 Apple Root CA');
   });
 
   it('typechecks a TypeScript consumer against its declarations', () => {

@@ -251,7 +251,7 @@ async function identityValid(notBefore: Date, notAfter: Date) {
   const certificate = await issueCertificate({
     subject: { CN: 'MDM Vendor: certpush test vendor, other dates' },
     publicKey: identity.vendor.privateKey,
-    issuer: { certificate: identity.intermediate, privateKey: parsePrivateKey(pki.wwdr.key) },
+    issuer: { certificate: identity.intermediate!, privateKey: parsePrivateKey(pki.wwdr.key) },
     notBefore,
     notAfter,
   });

@@ -51,6 +51,7 @@ export function deviceRoutes(app: FastifyInstance, ctx: ServiceContext): void {
         properties: {
           platform: { type: 'string', enum: ['mdm', 'apns', 'mpns'] }, status: { type: 'string', enum: ['active', 'invalid'] },
           search: { type: 'string', maxLength: 200 }, cursor: { type: 'string', maxLength: 64 },
+          enrollmentId: { type: 'string', maxLength: 300, description: 'MDM: the enrollment id (UDID, or "<UDID>:<UserID>" for a user channel), exactly' },
           limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
         },
       },
@@ -58,8 +59,8 @@ export function deviceRoutes(app: FastifyInstance, ctx: ServiceContext): void {
   }, async (request) => {
     const { tid } = request.params as { tid: string };
     requireTenantAccess(request, tid);
-    const q = request.query as { platform?: 'mdm' | 'apns' | 'mpns'; status?: 'active' | 'invalid'; search?: string; cursor?: string; limit: number };
-    const page = await listDevices(ctx, tid, { platform: q.platform, status: q.status, search: q.search, after: q.cursor, limit: q.limit });
+    const q = request.query as { platform?: 'mdm' | 'apns' | 'mpns'; status?: 'active' | 'invalid'; search?: string; enrollmentId?: string; cursor?: string; limit: number };
+    const page = await listDevices(ctx, tid, { platform: q.platform, status: q.status, search: q.search, enrollmentId: q.enrollmentId, after: q.cursor, limit: q.limit });
     return { items: page.items.map(deviceView), nextCursor: page.nextCursor, total: await ctx.store.devices.count(tid) };
   });
 

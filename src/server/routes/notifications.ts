@@ -16,11 +16,13 @@ export function notificationRoutes(app: FastifyInstance, ctx: ServiceContext): v
         type: 'object', additionalProperties: false,
         properties: {
           devices: { type: 'array', items: { type: 'string', maxLength: 64 }, maxItems: 10000 },
+          enrollmentIds: { type: 'array', items: { type: 'string', maxLength: 300 }, maxItems: 10000, description: 'MDM enrollment ids (UDIDs, or "<UDID>:<UserID>") instead of device ids' },
           all: { type: 'boolean' },
           mdm: { type: 'boolean' },
           apns: { type: 'object' },
           mpns: { type: 'object' },
-          expiration: { anyOf: [{ type: 'string', maxLength: 64 }, { type: 'integer' }] },
+          // integer first: with type coercion on, a number would otherwise become a string that is no date.
+          expiration: { anyOf: [{ type: 'integer' }, { type: 'string', maxLength: 64 }] },
         },
       },
     },
