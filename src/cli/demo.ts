@@ -50,7 +50,13 @@ export function registerDemo(program: Command): void {
         mpnsAllowedHosts: ['*.notify.live.net', new URL(mpns.httpUrl!).host, new URL(mpns.httpsUrl!).host],
         operatorKey, logLevel: 'warn',
       };
-      const service = await startService(config, { logger: false });
+      // On a busy port (or any start failure) the simulators and signer stop too, so the
+      // process exits with the one-line error instead of idling on their open servers.
+      const service = await startService(config, { logger: false }).catch(async (error: unknown) => {
+        await Promise.all([apns.close(), mpns.close(), signer.close()]);
+        fs.rmSync(dir, { recursive: true, force: true });
+        throw error;
+      });
       say(`  certpush         ${service.url}  (console at ${service.url}/, API docs at ${service.url}/docs)\n`);
 
       const call = async (key: string, method: string, p: string, body?: unknown, type = 'application/json') => {
