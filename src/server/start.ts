@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { ServiceConfig } from '../config.ts';
-import { BackgroundTasks } from '../delivery/background.ts';
+import { type BackgroundOptions, BackgroundTasks } from '../delivery/background.ts';
 import { createMetrics, type Metrics } from '../delivery/metrics.ts';
 import { DeliveryWorker, type DeliveryEvent } from '../delivery/worker.ts';
 import { emitWebhookEvent } from '../service/webhooks.ts';
@@ -40,7 +40,7 @@ export interface StartOptions {
   /** Fine-tune the worker (tests use short polls). */
   worker?: { pollMs?: number; batchSize?: number; leaseMs?: number; maxAttempts?: number; retryDelayScale?: number };
   /** Fine-tune the periodic chores (tests check expiry often). */
-  background?: { expiryIntervalMs?: number; webhookIntervalMs?: number };
+  background?: BackgroundOptions;
 }
 
 /**
