@@ -20,7 +20,9 @@ export function notificationRoutes(app: FastifyInstance, ctx: ServiceContext): v
           mdm: { type: 'boolean' },
           apns: { type: 'object' },
           mpns: { type: 'object' },
-          expiration: { anyOf: [{ type: 'string', maxLength: 64 }, { type: 'integer' }] },
+          // Integer first: with type coercion on, a string branch first would turn UNIX seconds
+          // into a string, which then parses as no date at all.
+          expiration: { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', maxLength: 64 }] },
         },
       },
     },
