@@ -41,6 +41,9 @@ function upsert(db: Kysely<Schema>, tenantId: string, inputs: DeviceInput[], now
     })));
 }
 
+/** Let the event loop run: node:sqlite statements are synchronous, so awaiting them never does. */
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export function devicesRepository(db: Kysely<Schema>) {
   return {
     /**
@@ -64,11 +67,16 @@ export function devicesRepository(db: Kysely<Schema>) {
      * synchronously), so a 100,000-device import holds the loop only one batch at a time.
      */
     async importAll(tenantId: string, inputs: DeviceInput[], now = Date.now()): Promise<number> {
-      const unique = [...new Map(inputs.map((d) => [`${d.platform}\u0000${d.token}`, d])).values()];
+      const byKey = new Map<string, DeviceInput>();
+      for (let i = 0; i < inputs.length; i++) {
+        byKey.set(`${inputs[i]!.platform}\u0000${inputs[i]!.token}`, inputs[i]!);
+        if (i % 10_000 === 9_999) await yieldToLoop();
+      }
+      const unique = [...byKey.values()];
       await db.transaction().execute(async (tx) => {
         for (let i = 0; i < unique.length; i += BATCH) {
           await upsert(tx, tenantId, unique.slice(i, i + BATCH), now).execute();
-          await new Promise<void>((resolve) => setImmediate(resolve));
+          await yieldToLoop();
         }
       });
       return unique.length;
