@@ -37,12 +37,12 @@ async function brokenTarget(behave: 'never answers' | 'answers 200, one byte, cl
 }
 
 /** A healthy receiver that notes when each event arrived. */
-async function receiver(): Promise<{ url: string; arrivals: Array<{ id: string; at: number }> }> {
-  const arrivals: Array<{ id: string; at: number }> = [];
+async function receiver(): Promise<{ url: string; arrivals: Array<{ event: string; at: number }> }> {
+  const arrivals: Array<{ event: string; at: number }> = [];
   const server = http.createServer((req, res) => {
     req.resume();
     req.on('end', () => {
-      arrivals.push({ id: String(req.headers['certpush-delivery']), at: Date.now() });
+      arrivals.push({ event: String(req.headers['certpush-event']), at: Date.now() });
       res.end('ok');
     });
   });
@@ -62,7 +62,7 @@ async function tenantWithWebhook(world: World, name: string, url: string): Promi
 for (const backend of await backends()) {
   describe(`webhooks per tenant on ${backend.name}`, { skip: backend.skip }, () => {
     for (const behave of ['never answers', 'answers 200, one byte, closes'] as const) {
-      it(`while tenant A's target ${behave}, tenant B's webhook arrives within 2 s`, async () => {
+      it(`while tenant A's target ${behave}, tenant B's webhook (an expiry warning) arrives within 2 s`, async () => {
         const world = await startWorld(backend, { config: { webhookAllowInsecure: true }, service: { background: { webhookIntervalMs: 200, webhookDeadlineMs: DEADLINE_MS } } });
         const stalled = await brokenTarget(behave);
         const healthy = await receiver();
@@ -72,8 +72,10 @@ for (const backend of await backends()) {
         await eventually(async () => (stalled.calls() >= 1 ? true : undefined), 10_000, 'tenant A\'s target to be called');
 
         const sent = Date.now();
-        await emitWebhookEvent(world.service.ctx, b.tid, 'tenant.paused', { reason: 'b' });
+        // What the expiry monitor queues: expiry warnings share the outbox and its per-tenant slots.
+        await emitWebhookEvent(world.service.ctx, b.tid, 'certificate.expiring', { kind: 'mdm', daysLeft: 7 });
         const arrived = await eventually(async () => healthy.arrivals[0], 10_000, 'tenant B\'s webhook');
+        assert.equal(arrived.event, 'certificate.expiring');
         assert.ok(arrived.at - sent < 2000, `tenant B's webhook took ${arrived.at - sent} ms`);
         assert.ok(stalled.maxOpen() <= WEBHOOK_CONCURRENCY_PER_TENANT, `tenant A had ${stalled.maxOpen()} calls open at once`);
       });
