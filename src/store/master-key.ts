@@ -50,8 +50,9 @@ export async function unlockSecrets(store: Store, configured: string, dataDir: s
   const stored = await store.getMeta(MASTER_KEY_CHECK);
   const { key, source, file } = loadMasterKey(configured, dataDir, { create: stored === undefined });
   const secrets = createSecretBox(key);
-  if (stored === undefined) await store.setMeta(MASTER_KEY_CHECK, secrets.checkValue);
-  else if (stored !== secrets.checkValue) {
+  // First writer wins: two first starts on one PostgreSQL with different keys cannot both succeed.
+  const expected = stored ?? await store.claimMeta(MASTER_KEY_CHECK, secrets.checkValue);
+  if (expected !== secrets.checkValue) {
     if (source === 'created') fs.rmSync(file, { force: true });
     throw new CertpushError('MASTER_KEY_MISMATCH', 'The master key is not the one this database\'s secrets were sealed with. Use the same CERTPUSH_MASTER_KEY (or master.key file) as the process that created the data.');
   }

@@ -45,5 +45,17 @@ for (const backend of await backends()) {
       await assert.rejects(startService({ ...config, dataDir: elsewhere }, { logger: false }), { code: 'MASTER_KEY_MISSING' });
       assert.equal(fs.existsSync(path.join(elsewhere, MASTER_KEY_FILE)), false);
     });
+
+    it('two first starts with different keys on one database: one wins, the other is refused and leaves no key file', { skip: backend.name === 'sqlite' && 'SQLite keeps its database in the data directory' }, async () => {
+      const config = await configFor();
+      const dirs = [tempDir('certpush-first-a-'), tempDir('certpush-first-b-')];
+      const starts = await Promise.allSettled(dirs.map((dataDir) => startService({ ...config, dataDir }, { logger: false })));
+      const started = starts.filter((s) => s.status === 'fulfilled');
+      assert.equal(started.length, 1, starts.map((s) => (s.status === 'rejected' ? (s.reason as Error).message : 'started')).join(' / '));
+      await (started[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof startService>>>).value.close();
+      const refused = starts.findIndex((s) => s.status === 'rejected');
+      assert.match(((starts[refused] as PromiseRejectedResult).reason as { code: string }).code, /^MASTER_KEY_(MISMATCH|MISSING)$/);
+      assert.equal(fs.existsSync(path.join(dirs[refused]!, MASTER_KEY_FILE)), false, 'the refused start left no wrong key on disk');
+    });
   });
 }
