@@ -55,7 +55,14 @@ export function registerDemo(program: Command): void {
       // before the service listens, so whoever waits for the port finds the file complete.
       const walkthrough = walkthroughEnv({ operatorKey, api: `http://127.0.0.1:${config.port}`, pki: path.join(dir, 'pki') });
       if (opts.writeEnv) fs.writeFileSync(opts.writeEnv, walkthrough, { mode: 0o600 });
-      const service = await startService(config, { logger: false });
+      // On a busy port (or any start failure) the simulators and signer stop too, so the
+      // process exits with the one-line error instead of idling on their open servers.
+      const service = await startService(config, { logger: false }).catch(async (error: unknown) => {
+        await Promise.all([apns.close(), mpns.close(), signer.close()]);
+        fs.rmSync(dir, { recursive: true, force: true });
+        if (opts.writeEnv) fs.rmSync(opts.writeEnv, { force: true });
+        throw error;
+      });
       say(`  certpush         ${service.url}  (console at ${service.url}/, API docs at ${service.url}/docs)`);
       say(`  test PKI         ${path.join(dir, 'pki')}  (the Apple portal stand-in issues push certificates from it)\n`);
 

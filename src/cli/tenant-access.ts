@@ -2,8 +2,7 @@ import { resolveConfig } from '../config.ts';
 import { CertpushError } from '../errors.ts';
 import { generateMdmCsr, getMdmCert, importPushCertificate, type MdmCertView } from '../service/mdm-push-cert.ts';
 import type { ServiceContext } from '../service/context.ts';
-import { loadMasterKey } from '../store/master-key.ts';
-import { createSecretBox } from '../store/secret-box.ts';
+import { unlockSecrets } from '../store/master-key.ts';
 import { openStore } from '../store/store.ts';
 import { readSecretFile } from './io.ts';
 
@@ -72,8 +71,11 @@ function uploadBody(upload: { data: Buffer; password?: string }): Record<string,
 async function localAccess(options: AccessOptions): Promise<TenantAccess> {
   const config = resolveConfig({ ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}) });
   const store = await openStore({ databaseUrl: config.databaseUrl || undefined, dataDir: config.dataDir });
-  const { key } = loadMasterKey(config.masterKey, config.dataDir);
-  const ctx: ServiceContext = { store, secrets: createSecretBox(key), config, signer: null, extraCa: [], appleRoot: null, mpnsRoots: [], now: () => new Date() };
+  const secrets = await unlockSecrets(store, config.masterKey, config.dataDir).catch(async (error: unknown) => {
+    await store.close();
+    throw error;
+  });
+  const ctx: ServiceContext = { store, secrets, config, signer: null, extraCa: [], appleRoot: null, mpnsRoots: [], now: () => new Date() };
   const actor = { kind: 'cli' as const };
   return {
     createCsr: (subject) => generateMdmCsr(ctx, actor, options.tenant, subject),

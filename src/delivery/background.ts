@@ -1,6 +1,6 @@
 import type { ServiceContext } from '../service/context.ts';
 import { checkExpiries } from './expiry-monitor.ts';
-import { dispatchWebhooks } from './webhook-sender.ts';
+import { WebhookDispatcher } from './webhook-sender.ts';
 
 export type LogFn = (level: 'info' | 'warn' | 'error', message: string, detail?: Record<string, unknown>) => void;
 
@@ -13,6 +13,13 @@ export interface VendorStatus {
   checkedAt: string;
 }
 
+export interface BackgroundOptions {
+  expiryIntervalMs?: number;
+  webhookIntervalMs?: number;
+  /** The hard deadline of one webhook call (default WEBHOOK_DEADLINE_MS). */
+  webhookDeadlineMs?: number;
+}
+
 /**
  * The worker's periodic chores: send due webhook events (every second), check credential
  * expiry (at start, then hourly), and ask the signer how long the vendor certificate has left.
@@ -22,6 +29,7 @@ export class BackgroundTasks {
   readonly #log: LogFn;
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #running = new Set<Promise<unknown>>();
+  #webhooks: WebhookDispatcher | null = null;
   vendor: VendorStatus | null = null;
 
   constructor(ctx: ServiceContext, log: LogFn) {
@@ -29,8 +37,10 @@ export class BackgroundTasks {
     this.#log = log;
   }
 
-  start(options: { expiryIntervalMs?: number; webhookIntervalMs?: number } = {}): void {
-    this.#every(options.webhookIntervalMs ?? 1000, 'sending webhooks', () => dispatchWebhooks(this.#ctx));
+  start(options: BackgroundOptions = {}): void {
+    const webhooks = new WebhookDispatcher(this.#ctx, { deadlineMs: options.webhookDeadlineMs });
+    this.#webhooks = webhooks;
+    this.#every(options.webhookIntervalMs ?? 1000, 'sending webhooks', () => webhooks.run());
     this.#every(options.expiryIntervalMs ?? 3600_000, 'checking certificate expiry', () => this.checkNow(), true);
   }
 
@@ -74,5 +84,7 @@ export class BackgroundTasks {
   async stop(): Promise<void> {
     for (const t of this.#timers) clearInterval(t);
     await Promise.all(this.#running);
+    // Calls under way end by their deadline; their outcomes are recorded before the store closes.
+    await this.#webhooks?.drain();
   }
 }

@@ -4,6 +4,7 @@ import type { ServiceContext } from '../service/context.ts';
 import { authenticate } from './auth.ts';
 import { consoleRoutes } from './console-routes.ts';
 import { docsPage } from './docs-page.ts';
+import { checkRequestInput } from './input-bounds.ts';
 import { errorHandler, problem, sendProblem } from './problem.ts';
 import { RequestLog } from './request-log.ts';
 import { deviceRoutes } from './routes/devices.ts';
@@ -53,6 +54,8 @@ export async function buildApp(ctx: ServiceContext, options: AppOptions = {}): P
   app.addHook('onRequest', async (request) => {
     if (request.url.startsWith('/v1/')) request.principal = await authenticate(ctx.store, request);
   });
+  // Before the schemas and handlers: no NUL bytes anywhere, no JSON nested past a bound.
+  app.addHook('preValidation', async (request) => checkRequestInput(request));
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {

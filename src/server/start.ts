@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { ServiceConfig } from '../config.ts';
-import { BackgroundTasks } from '../delivery/background.ts';
+import { type BackgroundOptions, BackgroundTasks } from '../delivery/background.ts';
 import { createMetrics, type Metrics } from '../delivery/metrics.ts';
 import { DeliveryWorker, type DeliveryEvent } from '../delivery/worker.ts';
 import { emitWebhookEvent } from '../service/webhooks.ts';
@@ -13,8 +13,7 @@ import { type Certificate, daysLeft, parseCertificate, parseCertificates } from 
 import type { ServiceContext } from '../service/context.ts';
 import { createSignerClient } from '../signer/client.ts';
 import { hashApiKey } from '../store/api-keys.ts';
-import { loadMasterKey } from '../store/master-key.ts';
-import { createSecretBox } from '../store/secret-box.ts';
+import { unlockSecrets } from '../store/master-key.ts';
 import { openStore, type Store } from '../store/store.ts';
 import { buildApp } from './app.ts';
 
@@ -41,10 +40,8 @@ export interface StartOptions {
   /** Fine-tune the worker (tests use short polls). */
   worker?: { pollMs?: number; batchSize?: number; leaseMs?: number; maxAttempts?: number; retryDelayScale?: number };
   /** Fine-tune the periodic chores (tests check expiry often). */
-  background?: { expiryIntervalMs?: number; webhookIntervalMs?: number };
+  background?: BackgroundOptions;
 }
-
-const MASTER_KEY_CHECK = 'master-key-check';
 
 /**
  * Start certpush: open (and migrate) the database, unlock secrets with the master key, make
@@ -52,14 +49,13 @@ const MASTER_KEY_CHECK = 'master-key-check';
  */
 export async function startService(config: ServiceConfig, options: StartOptions = {}): Promise<RunningService> {
   const store = await openStore({ databaseUrl: config.databaseUrl || undefined, dataDir: config.dataDir });
+  let worker: DeliveryWorker | null = null;
+  let background: BackgroundTasks | null = null;
+  let app: FastifyInstance | null = null;
   try {
-    const { key } = loadMasterKey(config.masterKey, config.dataDir);
-    const secrets = createSecretBox(key);
-    await checkMasterKey(store, secrets.checkValue);
+    const secrets = await unlockSecrets(store, config.masterKey, config.dataDir);
     const createdOperatorKey = await ensureOperatorKey(store, config.operatorKey);
 
-    let worker: DeliveryWorker | null = null;
-    let background: BackgroundTasks | null = null;
     const log = options.log ?? stderrLog;
     const ctx: ServiceContext = {
       store,
@@ -112,7 +108,6 @@ export async function startService(config: ServiceConfig, options: StartOptions 
       worker.start();
     }
 
-    let app: FastifyInstance | null = null;
     let url: string | null = null;
     if (config.role !== 'worker') {
       app = await buildApp(ctx, {
@@ -127,7 +122,7 @@ export async function startService(config: ServiceConfig, options: StartOptions 
           });
         },
       });
-      const address = await app.listen({ host: config.host, port: config.port });
+      const address = await listen(app, config);
       url = address.replace('[::1]', 'localhost').replace('0.0.0.0', '127.0.0.1');
     }
     return {
@@ -140,7 +135,25 @@ export async function startService(config: ServiceConfig, options: StartOptions 
       },
     };
   } catch (error) {
+    // Whatever started before the failure stops with it: a worker left polling a closed store
+    // would log "driver has already been destroyed" every second and keep the process alive.
+    await app?.close().catch(() => {});
+    await worker?.stop().catch(() => {});
+    await background?.stop().catch(() => {});
     await store.close().catch(() => {});
+    throw error;
+  }
+}
+
+/** Listen, turning a busy or forbidden port into one clear error (`serve` prints it and exits 1). */
+async function listen(app: FastifyInstance, config: ServiceConfig): Promise<string> {
+  try {
+    return await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new CertpushError('PORT_IN_USE', `Port ${config.port} on ${config.host} is already in use by another process. Stop it, or choose another port with --port (CERTPUSH_PORT).`);
+    if (code === 'EACCES') throw new CertpushError('PORT_FORBIDDEN', `This user may not listen on port ${config.port} on ${config.host}. Choose a port above 1023 with --port (CERTPUSH_PORT).`);
+    if (code === 'EADDRNOTAVAIL') throw new CertpushError('HOST_UNAVAILABLE', `${config.host} is not an address of this machine. Choose another with --host (CERTPUSH_HOST).`);
     throw error;
   }
 }
@@ -160,14 +173,6 @@ function stderrLog(level: 'info' | 'warn' | 'error', message: string, detail: Re
   process.stderr.write(`${JSON.stringify({ level, time: new Date().toISOString(), msg: message, ...detail })}\n`);
 }
 
-/** The first start records a value derived from the master key; later starts must match it. */
-async function checkMasterKey(store: Store, checkValue: string): Promise<void> {
-  const stored = await store.getMeta(MASTER_KEY_CHECK);
-  if (stored === undefined) await store.setMeta(MASTER_KEY_CHECK, checkValue);
-  else if (stored !== checkValue) {
-    throw new CertpushError('MASTER_KEY_MISMATCH', 'The master key is not the one this database\'s secrets were sealed with. Use the same CERTPUSH_MASTER_KEY (or master.key file) as the process that created the data.');
-  }
-}
 
 /** Install CERTPUSH_OPERATOR_KEY, or create an operator key when none exists; returns a created key. */
 async function ensureOperatorKey(store: Store, configured: string): Promise<string | null> {

@@ -4,12 +4,24 @@ import { ChannelUriGuard } from '../mpns/channel-uri-guard.ts';
 import type { Device, DeviceFilter, DeviceInput } from '../store/devices.ts';
 import { type Actor, actorName, type ServiceContext } from './context.ts';
 import { notFound, unprocessable } from './errors.ts';
+import { LoopSlices } from './loop-slices.ts';
 import { requireTenant } from './tenants.ts';
 
 /** One request may import at most this many devices. */
 export const MAX_IMPORT = 100_000;
+/** A line of an import is one device: far below this. Longer lines are refused unparsed. */
+export const MAX_IMPORT_LINE = 4096;
+/**
+ * APNs device tokens are 64 hex digits (32 bytes) today; Apple has said they may grow, so up to
+ * 200 are accepted. An unbounded token would go into every push's request path.
+ */
+export const MAX_DEVICE_TOKEN_HEX = 200;
 /** PushMagic is a UUID in practice; allow some slack, refuse anything absurd. */
 const MAX_PUSH_MAGIC = 256;
+/** A topic is a bundle id (com.example.app) or an MDM topic (com.apple.mgmt.External.<uuid>). */
+const MAX_TOPIC = 255;
+/** The fields of a registration, as in the API schema; an import line may carry no others. */
+const REGISTRATION_FIELDS = ['platform', 'token', 'pushMagic', 'topic', 'channelUri'];
 
 /** A device registration as the API takes it. */
 export type Registration =
@@ -23,19 +35,25 @@ export function validateRegistration(input: unknown, guard: ChannelUriGuard): De
     throw unprocessable('DEVICE_INVALID', 'A device is an object: {"platform":"mdm","token":…,"pushMagic":…}, {"platform":"apns","token":…,"topic":…} or {"platform":"mpns","channelUri":…}.');
   }
   const r = input as Record<string, unknown>;
+  // The same limits as the API schema of a single registration, for import lines too.
+  const unknown = Object.keys(r).filter((k) => !REGISTRATION_FIELDS.includes(k));
+  if (unknown.length > 0) throw unprocessable('DEVICE_FIELD_UNKNOWN', `Unknown field(s) ${unknown.slice(0, 5).map((k) => JSON.stringify(k.slice(0, 40))).join(', ')}; a device has only ${REGISTRATION_FIELDS.join(', ')}.`);
+  for (const field of REGISTRATION_FIELDS) {
+    if (typeof r[field] === 'string' && (r[field] as string).includes('\u0000')) throw unprocessable('DEVICE_NUL_BYTE', `"${field}" contains a NUL byte (\\u0000), which certpush does not store. Remove it.`);
+  }
   const str = (field: string) => (typeof r[field] === 'string' ? (r[field] as string).trim() : '');
   switch (r.platform) {
     case 'mdm':
     case 'apns': {
       const token = str('token').toLowerCase();
-      if (!DEVICE_TOKEN_PATTERN.test(token)) throw unprocessable('DEVICE_TOKEN_INVALID', `The device token must be hexadecimal, at least 64 characters (got ${token.length ? `"${token.slice(0, 16)}…", ${token.length} characters` : 'none'}).`);
+      if (token.length > MAX_DEVICE_TOKEN_HEX || !DEVICE_TOKEN_PATTERN.test(token)) throw unprocessable('DEVICE_TOKEN_INVALID', `The device token must be 64 to ${MAX_DEVICE_TOKEN_HEX} hexadecimal digits, an even number (got ${token.length ? `"${token.slice(0, 16)}…", ${token.length} characters` : 'none'}).`);
       if (r.platform === 'mdm') {
         const pushMagic = str('pushMagic');
         if (!pushMagic || pushMagic.length > MAX_PUSH_MAGIC) throw unprocessable('DEVICE_PUSH_MAGIC_INVALID', 'An MDM device needs its PushMagic string (from its TokenUpdate check-in), at most 256 characters.');
         return { platform: 'mdm', token, pushMagic };
       }
       const topic = str('topic');
-      if (!topic || !TOPIC_PATTERN.test(topic)) throw unprocessable('DEVICE_TOPIC_INVALID', 'An APNs device needs the app\'s topic (its bundle id, e.g. com.example.app).');
+      if (!topic || topic.length > MAX_TOPIC || !TOPIC_PATTERN.test(topic)) throw unprocessable('DEVICE_TOPIC_INVALID', 'An APNs device needs the app\'s topic (its bundle id, e.g. com.example.app).');
       return { platform: 'apns', token, topic };
     }
     case 'mpns': {
@@ -72,37 +90,44 @@ export interface ImportProblem {
 
 /**
  * Import devices from JSON lines or CSV (header: platform,token,pushMagic,topic,channelUri).
- * All or nothing: every line is checked first and any problem refuses the whole import
- * (listing up to 100 problems); then the devices are upserted.
+ * All or nothing: every line is checked first, with the limits of a single registration, and
+ * any problem refuses the whole import (listing up to 100 problems); then the devices are
+ * written in one transaction, so a crash or a database error mid-way leaves none of them.
+ * Parsing and checking run in slices that yield to the event loop, so a 100,000-line import
+ * does not stall other requests.
  */
 export async function importDevices(ctx: ServiceContext, actor: Actor, tenantId: string, body: string, format: 'jsonl' | 'csv'): Promise<{ imported: number }> {
   await requireTenant(ctx, tenantId);
-  const records = format === 'csv' ? parseCsv(body) : parseJsonLines(body);
-  if (records.length > MAX_IMPORT) throw unprocessable('IMPORT_TOO_LARGE', `${records.length} devices in one import; the limit is ${MAX_IMPORT}. Split the file.`);
-  if (records.length === 0) throw unprocessable('IMPORT_EMPTY', 'The import holds no devices.');
   const guard = channelGuard(ctx);
+  const slices = new LoopSlices();
   const devices: DeviceInput[] = [];
   const problems: ImportProblem[] = [];
-  for (const { line, value, error } of records) {
-    if (error) {
-      problems.push({ line, code: 'IMPORT_LINE_UNPARSABLE', message: error });
-      continue;
+  let problemCount = 0;
+  let records = 0;
+  for (const { line, value, error } of format === 'csv' ? csvRecords(body) : jsonLineRecords(body)) {
+    if (++records > MAX_IMPORT) throw unprocessable('IMPORT_TOO_LARGE', `More than ${MAX_IMPORT} devices in one import; the limit is ${MAX_IMPORT}. Split the file.`);
+    if (slices.due()) await slices.pause();
+    let problem: Omit<ImportProblem, 'line'> | null = null;
+    if (error) problem = { code: 'IMPORT_LINE_UNPARSABLE', message: error };
+    else {
+      try {
+        devices.push(validateRegistration(value, guard));
+      } catch (e) {
+        if (!isCertpushError(e)) throw e;
+        problem = { code: e.code, message: e.message };
+      }
     }
-    try {
-      devices.push(validateRegistration(value, guard));
-    } catch (e) {
-      if (!isCertpushError(e)) throw e;
-      problems.push({ line, code: e.code, message: e.message });
-    }
+    if (problem && ++problemCount <= 100) problems.push({ line, ...problem });
   }
-  if (problems.length > 0) {
-    const error = unprocessable('IMPORT_INVALID', `${problems.length} line(s) cannot be imported; nothing was imported. First: line ${problems[0]!.line}: ${problems[0]!.message}`);
-    (error as typeof error & { problems?: ImportProblem[] }).problems = problems.slice(0, 100);
+  if (records === 0) throw unprocessable('IMPORT_EMPTY', 'The import holds no devices.');
+  if (problemCount > 0) {
+    const error = unprocessable('IMPORT_INVALID', `${problemCount} line(s) cannot be imported; nothing was imported. First: line ${problems[0]!.line}: ${problems[0]!.message}`);
+    (error as typeof error & { problems?: ImportProblem[] }).problems = problems;
     throw error;
   }
-  const stored = await ctx.store.devices.upsertMany(tenantId, devices, ctx.now().getTime());
-  await ctx.store.audit.record({ tenantId, actor: actorName(actor), action: 'devices.imported', detail: { count: stored.length, format } });
-  return { imported: stored.length };
+  const imported = await ctx.store.devices.importAll(tenantId, devices, ctx.now().getTime());
+  await ctx.store.audit.record({ tenantId, actor: actorName(actor), action: 'devices.imported', detail: { count: imported, format } });
+  return { imported };
 }
 
 interface ParsedRecord {
@@ -111,39 +136,58 @@ interface ParsedRecord {
   error?: string;
 }
 
-function parseJsonLines(body: string): ParsedRecord[] {
-  const out: ParsedRecord[] = [];
-  body.split(/\r?\n/).forEach((text, i) => {
-    if (text.trim() === '') return;
-    try {
-      out.push({ line: i + 1, value: JSON.parse(text) });
-    } catch {
-      out.push({ line: i + 1, error: 'not valid JSON: each line must be one JSON object' });
+/** The non-blank lines of `body` with their numbers, without splitting it all at once. */
+function* numberedLines(body: string): Generator<{ line: number; text: string }> {
+  let start = 0;
+  for (let line = 1; start <= body.length; line++) {
+    let end = body.indexOf('\n', start);
+    if (end === -1) end = body.length;
+    const text = body.slice(start, end > start && body[end - 1] === '\r' ? end - 1 : end);
+    start = end + 1;
+    if (text.trim() !== '') yield { line, text };
+  }
+}
+
+const tooLong = (text: string) => `is ${text.length} characters long; a device line is at most ${MAX_IMPORT_LINE}`;
+
+function* jsonLineRecords(body: string): Generator<ParsedRecord> {
+  for (const { line, text } of numberedLines(body)) {
+    if (text.length > MAX_IMPORT_LINE) {
+      yield { line, error: tooLong(text) };
+      continue;
     }
-  });
-  return out;
+    try {
+      yield { line, value: JSON.parse(text) };
+    } catch {
+      yield { line, error: 'not valid JSON: each line must be one JSON object' };
+    }
+  }
 }
 
 const CSV_COLUMNS = ['platform', 'token', 'pushMagic', 'topic', 'channelUri'];
 
-function parseCsv(body: string): ParsedRecord[] {
-  const lines = body.split(/\r?\n/);
-  const header = splitCsvLine(lines[0] ?? '').map((h) => h.trim());
-  const unknown = header.filter((h) => !CSV_COLUMNS.includes(h));
-  if (!header.includes('platform') || unknown.length > 0) {
-    throw unprocessable('IMPORT_CSV_HEADER', `The first CSV line must name the columns, from: ${CSV_COLUMNS.join(',')} (platform is required)${unknown.length ? `; unknown: ${unknown.join(', ')}` : ''}.`);
-  }
-  const out: ParsedRecord[] = [];
-  for (let i = 1; i < lines.length; i++) {
-    if (lines[i]!.trim() === '') continue;
-    const cells = splitCsvLine(lines[i]!);
-    if (cells.length !== header.length) {
-      out.push({ line: i + 1, error: `has ${cells.length} fields; the header has ${header.length}` });
+function* csvRecords(body: string): Generator<ParsedRecord> {
+  let header: string[] | null = null;
+  for (const { line, text } of numberedLines(body)) {
+    if (header === null) {
+      header = line === 1 && text.length <= MAX_IMPORT_LINE ? splitCsvLine(text).map((h) => h.trim()) : [];
+      const unknown = header.filter((h) => !CSV_COLUMNS.includes(h));
+      if (!header.includes('platform') || unknown.length > 0) {
+        throw unprocessable('IMPORT_CSV_HEADER', `The first CSV line must name the columns, from: ${CSV_COLUMNS.join(',')} (platform is required)${unknown.length ? `; unknown: ${unknown.slice(0, 5).map((u) => u.slice(0, 40)).join(', ')}` : ''}.`);
+      }
       continue;
     }
-    out.push({ line: i + 1, value: Object.fromEntries(header.map((h, j) => [h, cells[j]])) });
+    if (text.length > MAX_IMPORT_LINE) {
+      yield { line, error: tooLong(text) };
+      continue;
+    }
+    const cells = splitCsvLine(text);
+    if (cells.length !== header.length) {
+      yield { line, error: `has ${cells.length} fields; the header has ${header.length}` };
+      continue;
+    }
+    yield { line, value: Object.fromEntries(header.map((h, j) => [h, cells[j]])) };
   }
-  return out;
 }
 
 /** RFC 4180 fields: commas separate, double quotes enclose, "" is a quote inside quotes. */

@@ -1,6 +1,6 @@
 import dns from 'node:dns/promises';
 import net from 'node:net';
-import { CertpushError } from '../errors.ts';
+import { CertpushError, isCertpushError } from '../errors.ts';
 
 /** Addresses a webhook may never reach: the host itself, private networks, cloud metadata. */
 const FORBIDDEN = new net.BlockList();
@@ -30,21 +30,35 @@ export function checkWebhookUrl(text: string, options: { allowInsecure: boolean 
   return url;
 }
 
+/** Whether certpush may call this address: not the host itself, a private network or metadata. */
+export function isPublicAddress(address: string, family: number): boolean {
+  return !FORBIDDEN.check(address, family === 6 ? 'ipv6' : 'ipv4');
+}
+
 /**
  * Resolve the webhook's host now and refuse private, loopback and link-local addresses (unless
  * allowed for tests): a tenant's URL must not make certpush call its own network. The request
- * then goes to the address checked here, so DNS cannot change its answer in between.
+ * then goes to the address checked here, so DNS cannot change its answer in between. Errors
+ * never name the resolved address: that would tell a tenant how internal names resolve.
  */
-export async function resolveWebhookAddress(url: URL, options: { allowInsecure: boolean }): Promise<{ address: string; family: number }> {
+export async function resolveWebhookAddress(url: URL, options: { allowInsecure: boolean; timeoutMs?: number }): Promise<{ address: string; family: number }> {
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  const addresses = net.isIP(host) ? [{ address: host, family: net.isIP(host) }] : await dns.lookup(host, { all: true });
+  let addresses: Array<{ address: string; family: number }>;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const late = new Promise<never>((_, reject) => {
+      if (options.timeoutMs) timer = setTimeout(() => reject(new CertpushError('WEBHOOK_HOST_UNRESOLVED', `The webhook host ${host} did not resolve within ${options.timeoutMs! / 1000} s.`)), options.timeoutMs);
+    });
+    addresses = net.isIP(host) ? [{ address: host, family: net.isIP(host) }] : await Promise.race([dns.lookup(host, { all: true }), late]);
+  } catch (error) {
+    if (isCertpushError(error)) throw error;
+    addresses = [];
+  } finally {
+    clearTimeout(timer);
+  }
   if (addresses.length === 0) throw new CertpushError('WEBHOOK_HOST_UNRESOLVED', `The webhook host ${host} does not resolve.`);
-  if (!options.allowInsecure) {
-    for (const a of addresses) {
-      if (FORBIDDEN.check(a.address, a.family === 6 ? 'ipv6' : 'ipv4')) {
-        throw new CertpushError('WEBHOOK_ADDRESS_FORBIDDEN', `The webhook host ${host} resolves to ${a.address}, a private or local address certpush does not call.`);
-      }
-    }
+  if (!options.allowInsecure && addresses.some((a) => !isPublicAddress(a.address, a.family))) {
+    throw new CertpushError('WEBHOOK_ADDRESS_FORBIDDEN', 'refused: not a public address (certpush calls webhooks only at public addresses)');
   }
   return addresses[0]!;
 }

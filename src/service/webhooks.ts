@@ -1,12 +1,15 @@
 import crypto from 'node:crypto';
-import { checkWebhookUrl } from './webhook-target.ts';
+import { checkWebhookUrl, resolveWebhookAddress } from './webhook-target.ts';
 import { isCertpushError } from '../errors.ts';
 import { type Actor, actorName, type ServiceContext } from './context.ts';
-import { notFound, unprocessable } from './errors.ts';
+import { notFound, ServiceError, unprocessable } from './errors.ts';
 import { requireTenant } from './tenants.ts';
 
 /** Associated data sealing a tenant's webhook secret. */
 export const webhookSecretContext = (tenantId: string) => `tenant:${tenantId}:webhook-secret`;
+
+/** How long registering a webhook waits for its host to resolve. */
+const REGISTER_RESOLVE_TIMEOUT_MS = 5000;
 
 /** What a tenant can subscribe to. */
 export const WEBHOOK_EVENTS = ['certificate.expiring', 'certificate.expired', 'device.invalidated', 'notification.completed', 'tenant.paused'] as const;
@@ -20,10 +23,20 @@ export interface WebhookView {
 /** Register (or replace) the tenant's webhook. The signing secret is in the answer only. */
 export async function putWebhook(ctx: ServiceContext, actor: Actor, tenantId: string, input: { url: string; events?: string[] }): Promise<WebhookView & { secret: string }> {
   await requireTenant(ctx, tenantId);
+  let url: URL;
   try {
-    checkWebhookUrl(input.url, { allowInsecure: ctx.config.webhookAllowInsecure });
+    url = checkWebhookUrl(input.url, { allowInsecure: ctx.config.webhookAllowInsecure });
   } catch (error) {
     if (isCertpushError(error)) throw unprocessable(error.code, error.message);
+    throw error;
+  }
+  // Refuse a private or loopback target now, not only at send time (it is checked again then:
+  // DNS may change its answer).
+  try {
+    await resolveWebhookAddress(url, { allowInsecure: ctx.config.webhookAllowInsecure, timeoutMs: REGISTER_RESOLVE_TIMEOUT_MS });
+  } catch (error) {
+    if (isCertpushError(error, 'WEBHOOK_ADDRESS_FORBIDDEN')) throw new ServiceError(400, error.code, `The webhook URL's host ${url.hostname} is not a public address (loopback, private, link-local or metadata); certpush calls webhooks only at public addresses.`);
+    if (isCertpushError(error)) throw unprocessable(error.code, `${error.message} Give a host name that resolves in public DNS.`);
     throw error;
   }
   const events = input.events ?? [...WEBHOOK_EVENTS];

@@ -27,6 +27,25 @@ export interface DeviceFilter {
 /** Rows per INSERT: well under both databases' parameter limits (9 columns each). */
 const BATCH = 500;
 
+/** INSERT … ON CONFLICT for devices: a re-registered device gets its new fields and is active again. */
+function upsert(db: Kysely<Schema>, tenantId: string, inputs: DeviceInput[], now: number) {
+  const rows = inputs.map((d) => ({
+    id: newId('dev'), tenantId, platform: d.platform, token: d.token, pushMagic: d.pushMagic ?? null, topic: d.topic ?? null,
+    createdAt: now, updatedAt: now, invalidAt: null, invalidReason: null,
+  }));
+  return db.insertInto('devices').values(rows)
+    .onConflict((oc) => oc.columns(['tenantId', 'platform', 'token']).doUpdateSet((eb) => ({
+      pushMagic: eb.ref('excluded.pushMagic'),
+      topic: eb.ref('excluded.topic'),
+      updatedAt: now,
+      invalidAt: null,
+      invalidReason: null,
+    })));
+}
+
+/** Let the event loop run: node:sqlite statements are synchronous, so awaiting them never does. */
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export function devicesRepository(db: Kysely<Schema>) {
   return {
     /**
@@ -39,22 +58,30 @@ export function devicesRepository(db: Kysely<Schema>) {
       const unique = [...new Map(inputs.map((d) => [`${d.platform}\u0000${d.token}`, d])).values()];
       const out: Device[] = [];
       for (let i = 0; i < unique.length; i += BATCH) {
-        const rows = unique.slice(i, i + BATCH).map((d) => ({
-          id: newId('dev'), tenantId, platform: d.platform, token: d.token, pushMagic: d.pushMagic ?? null, topic: d.topic ?? null,
-          createdAt: now, updatedAt: now, invalidAt: null, invalidReason: null,
-        }));
-        out.push(...await db.insertInto('devices').values(rows)
-          .onConflict((oc) => oc.columns(['tenantId', 'platform', 'token']).doUpdateSet((eb) => ({
-            pushMagic: eb.ref('excluded.pushMagic'),
-            topic: eb.ref('excluded.topic'),
-            updatedAt: now,
-            invalidAt: null,
-            invalidReason: null,
-          })))
-          .returningAll()
-          .execute());
+        out.push(...await upsert(db, tenantId, unique.slice(i, i + BATCH), now).returningAll().execute());
       }
       return out;
+    },
+    /**
+     * Insert or update many devices as upsertMany does, all in one transaction: a crash or an
+     * error part-way leaves none of them. Returns how many distinct devices were written.
+     * Batches yield to the event loop in between (node:sqlite runs each statement
+     * synchronously), so a 100,000-device import holds the loop only one batch at a time.
+     */
+    async importAll(tenantId: string, inputs: DeviceInput[], now = Date.now()): Promise<number> {
+      const byKey = new Map<string, DeviceInput>();
+      for (let i = 0; i < inputs.length; i++) {
+        byKey.set(`${inputs[i]!.platform}\u0000${inputs[i]!.token}`, inputs[i]!);
+        if (i % 10_000 === 9_999) await yieldToLoop();
+      }
+      const unique = [...byKey.values()];
+      await db.transaction().execute(async (tx) => {
+        for (let i = 0; i < unique.length; i += BATCH) {
+          await upsert(tx, tenantId, unique.slice(i, i + BATCH), now).execute();
+          await yieldToLoop();
+        }
+      });
+      return unique.length;
     },
     async get(tenantId: string, id: string): Promise<Device | undefined> {
       return db.selectFrom('devices').selectAll().where('tenantId', '=', tenantId).where('id', '=', id).executeTakeFirst();

@@ -164,6 +164,13 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0006_webhooks_and_imports': {
+      async up(db: Kysely<unknown>) {
+        // Webhooks are claimed tenant by tenant (per-tenant slots): one tenant's backlog of
+        // pending events must not be scanned to find another tenant's.
+        await sql`CREATE INDEX webhook_events_tenant_due ON webhook_events (tenant_id, next_attempt_at) WHERE state = 'pending'`.execute(db);
+      },
+    },
   };
 }
 

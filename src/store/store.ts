@@ -33,6 +33,8 @@ export interface Store {
   /** Read or write a small named value (schema facts, the master key check value). */
   getMeta(key: string): Promise<string | undefined>;
   setMeta(key: string, value: string): Promise<void>;
+  /** Write a named value unless one is there; returns the value that is there now (first writer wins). */
+  claimMeta(key: string, value: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -57,6 +59,10 @@ export function createStore(database: Database): Store {
     },
     async setMeta(key, value) {
       await db.insertInto('meta').values({ key, value }).onConflict((oc) => oc.column('key').doUpdateSet({ value })).execute();
+    },
+    async claimMeta(key, value) {
+      await db.insertInto('meta').values({ key, value }).onConflict((oc) => oc.column('key').doNothing()).execute();
+      return (await db.selectFrom('meta').select('value').where('key', '=', key).executeTakeFirstOrThrow()).value;
     },
     close: () => database.close(),
   };

@@ -21,8 +21,9 @@ export function notificationRoutes(app: FastifyInstance, ctx: ServiceContext): v
           mdm: { type: 'boolean' },
           apns: { type: 'object' },
           mpns: { type: 'object' },
-          // integer first: with type coercion on, a number would otherwise become a string that is no date.
-          expiration: { anyOf: [{ type: 'integer' }, { type: 'string', maxLength: 64 }] },
+          // Integer first: with type coercion on, a string branch first would turn UNIX seconds
+          // into a string, which then parses as no date at all.
+          expiration: { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', maxLength: 64 }] },
         },
       },
     },
