@@ -1,5 +1,8 @@
+import crypto from 'node:crypto';
+import os from 'node:os';
 import type { ServiceContext } from '../service/context.ts';
 import { checkExpiries } from './expiry-monitor.ts';
+import { DAY_MS, runRetention } from './retention.ts';
 import { dispatchWebhooks } from './webhook-sender.ts';
 
 export type LogFn = (level: 'info' | 'warn' | 'error', message: string, detail?: Record<string, unknown>) => void;
@@ -15,13 +18,16 @@ export interface VendorStatus {
 
 /**
  * The worker's periodic chores: send due webhook events (every second), check credential
- * expiry (at start, then hourly), and ask the signer how long the vendor certificate has left.
+ * expiry (at start, then hourly), ask the signer how long the vendor certificate has left, and
+ * apply the retention window to delivery rows (every minute, one process at a time).
  */
 export class BackgroundTasks {
   readonly #ctx: ServiceContext;
   readonly #log: LogFn;
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #running = new Set<Promise<unknown>>();
+  /** Holds the retention lease while this process runs a pass. */
+  readonly #holder = `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`;
   vendor: VendorStatus | null = null;
 
   constructor(ctx: ServiceContext, log: LogFn) {
@@ -29,9 +35,17 @@ export class BackgroundTasks {
     this.#log = log;
   }
 
-  start(options: { expiryIntervalMs?: number; webhookIntervalMs?: number } = {}): void {
+  start(options: { expiryIntervalMs?: number; webhookIntervalMs?: number; retentionIntervalMs?: number } = {}): void {
     this.#every(options.webhookIntervalMs ?? 1000, 'sending webhooks', () => dispatchWebhooks(this.#ctx));
     this.#every(options.expiryIntervalMs ?? 3600_000, 'checking certificate expiry', () => this.checkNow(), true);
+    if (this.#ctx.config.retentionDays > 0) this.#every(options.retentionIntervalMs ?? 60_000, 'applying retention', () => this.retainNow());
+  }
+
+  /** One bounded retention pass now (also what the timer runs); skipped while another process runs one. */
+  async retainNow() {
+    const pass = await runRetention(this.#ctx.store, { holder: this.#holder, retentionMs: this.#ctx.config.retentionDays * DAY_MS, now: this.#ctx.now().getTime() });
+    if (pass.deleted > 0) this.#log('info', 'retention folded expired delivery rows into their notifications', { rows: pass.deleted, notifications: pass.expired });
+    return pass;
   }
 
   /** Run the expiry checks now (also what the timer runs). */
