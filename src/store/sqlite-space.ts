@@ -16,17 +16,18 @@ export async function ensureIncrementalVacuum(db: Kysely<Schema>): Promise<'set'
   if (mode === 2) return 'already';
   const tables = await pragmaNumber(db, sql`SELECT count(*) FROM sqlite_master`);
   await sql`PRAGMA auto_vacuum = INCREMENTAL`.execute(db);
-  if (tables === 0) return 'set';
-  await sql`VACUUM`.execute(db);
-  return 'converted';
+  // Even an empty file needs the VACUUM once journal_mode = WAL has written its first page.
+  if (await pragmaNumber(db, sql`PRAGMA auto_vacuum`) !== 2) await sql`VACUUM`.execute(db);
+  return tables === 0 ? 'set' : 'converted';
 }
 
 /** Free pages, at most `maxPages` (4 KiB each) per call so the writer is held only briefly. */
 export async function releaseFreePages(db: Kysely<Schema>, maxPages: number): Promise<number> {
   const free = await pragmaNumber(db, sql`PRAGMA freelist_count`);
-  const pages = Math.min(free, maxPages);
-  if (pages > 0) await sql`PRAGMA incremental_vacuum(${sql.lit(pages)})`.execute(db);
-  return pages;
+  if (free === 0) return 0;
+  await sql`PRAGMA incremental_vacuum(${sql.lit(Math.min(free, maxPages))})`.execute(db);
+  // Counted, not assumed: without auto_vacuum the pragma frees nothing.
+  return free - await pragmaNumber(db, sql`PRAGMA freelist_count`);
 }
 
 /** The single value a pragma answers (read by position: the CamelCasePlugin renames its key). */
