@@ -2,7 +2,9 @@
 // notification's counts and deleted, in bounded batches, by one process at a time.
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
+import { BackgroundTasks } from '../../src/delivery/background.ts';
 import { DAY_MS, runRetention } from '../../src/delivery/retention.ts';
+import type { ServiceConfig } from '../../src/config.ts';
 import type { ServiceContext } from '../../src/service/context.ts';
 import { notificationReport } from '../../src/service/notifications.ts';
 import type { DeliveryState } from '../../src/store/schema.ts';
@@ -131,6 +133,17 @@ for (const backend of await backends()) {
       assert.deepEqual(pass, { ran: false, deleted: 0, expired: 0 });
       assert.equal(await remainingRows(store, notification.seq), 10);
       await store.leases.release('retention', 'other');
+    });
+
+    it('runs in the worker\'s background chores with the configured --retention-days', async () => {
+      const { notification } = await fanOut(store, 'chores', 15, T0);
+      await deliverAll(store, T0 + 1000);
+      let now = T0 + 1000 + 2 * DAY_MS;
+      const background = new BackgroundTasks({ store, config: { retentionDays: 3 } as ServiceConfig, now: () => new Date(now) } as ServiceContext, () => {});
+      assert.equal((await background.retainNow()).deleted, 0, 'two days in: kept');
+      now += 1 * DAY_MS + 1;
+      assert.equal((await background.retainNow()).deleted, 15, 'past three days: folded');
+      assert.equal(await remainingRows(store, notification.seq), 0);
     });
 
     it('stops a pass after maxRows and finishes in the next one', async () => {
