@@ -17,7 +17,10 @@ import { runRetention } from '../src/delivery/retention.ts';
 import { SQLITE_FILE } from '../src/store/database.ts';
 import { openStore, type Store } from '../src/store/store.ts';
 
-const DEVICES = Number(process.env.CERTPUSH_BENCH_RETENTION_DEVICES ?? 100_000);
+// The issue asks for 100,000-device fan-outs; 12 of them take ~8 minutes on the shared 2-core
+// machine, so the default is half that size (a factor of 2; CERTPUSH_BENCH_RETENTION_DEVICES=100000
+// for the full size — README: Benchmarks has both).
+const DEVICES = Number(process.env.CERTPUSH_BENCH_RETENTION_DEVICES ?? 50_000);
 const ROUNDS = Number(process.env.CERTPUSH_BENCH_RETENTION_ROUNDS ?? 12);
 /** Fan-outs the window holds. */
 const WINDOW = Number(process.env.CERTPUSH_BENCH_RETENTION_WINDOW ?? 4);
