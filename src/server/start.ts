@@ -41,7 +41,7 @@ export interface StartOptions {
   /** Fine-tune the worker (tests use short polls). */
   worker?: { pollMs?: number; batchSize?: number; leaseMs?: number; maxAttempts?: number; retryDelayScale?: number };
   /** Fine-tune the periodic chores (tests check expiry often). */
-  background?: { expiryIntervalMs?: number; webhookIntervalMs?: number };
+  background?: { expiryIntervalMs?: number; webhookIntervalMs?: number; retentionIntervalMs?: number };
 }
 
 const MASTER_KEY_CHECK = 'master-key-check';
