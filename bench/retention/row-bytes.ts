@@ -13,18 +13,22 @@ const { openStore } = await import(path.join(root, 'src/store/store.ts'));
 const { sql } = await import(path.join(root, 'node_modules/kysely/dist/esm/index.js'));
 const pg = (await import(path.join(root, 'node_modules/pg/lib/index.js'))).default;
 const N = Number(process.env.N ?? 100000);
+const ADMIN = process.env.CERTPUSH_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 for (const backend of ['sqlite', 'postgres']) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rb-'));
   let url = '';
+  let name = '';
   if (backend === 'postgres') {
-    const name = `rb_${crypto.randomBytes(4).toString('hex')}`;
-    const a = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/test' }); await a.connect(); await a.query(`CREATE DATABASE ${name}`); await a.end();
-    url = `postgres://postgres@127.0.0.1:5432/${name}`;
+    name = `certpush_rowbytes_${crypto.randomBytes(4).toString('hex')}`;
+    const a = new pg.Client({ connectionString: ADMIN }); await a.connect(); await a.query(`CREATE DATABASE ${name}`); await a.end();
+    const u = new URL(ADMIN);
+    u.pathname = `/${name}`;
+    url = u.toString();
   }
   const store = await openStore({ dataDir: dir, databaseUrl: url || undefined });
   const db = store.database.db;
   const t = await store.tenants.create('bench');
-  for (let i = 0; i < N; i += 10000) await store.devices.upsertMany(t.id, Array.from({ length: 10000 }, (_, j) => ({ platform: 'mdm' as const, token: crypto.createHash('sha256').update(String(i + j)).digest('hex'), pushMagic: `pm-${i + j}` })), 1);
+  for (let i = 0; i < N; i += 10000) await store.devices.upsertMany(t.id, Array.from({ length: Math.min(10000, N - i) }, (_, j) => ({ platform: 'mdm' as const, token: crypto.createHash('sha256').update(String(i + j)).digest('hex'), pushMagic: `pm-${i + j}` })), 1);
   const size = async () => {
     if (backend === 'sqlite') { await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(db); const r = await sql`SELECT (SELECT page_count FROM pragma_page_count()) * (SELECT page_size FROM pragma_page_size()) AS s`.execute(db); return Number(Object.values(r.rows[0] as object)[0]); }
     const r = await sql`SELECT pg_database_size(current_database()) AS s`.execute(db); return Number(Object.values(r.rows[0] as object)[0]);
@@ -60,4 +64,11 @@ for (const backend of ['sqlite', 'postgres']) {
   }
   console.log(`${backend} | ${done} | database growth ${((after - before) / done).toFixed(0)} B/delivery${extra}`);
   await store.close();
+  if (name) {
+    const a = new pg.Client({ connectionString: ADMIN });
+    await a.connect();
+    await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await a.end();
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
 }
