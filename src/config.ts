@@ -40,6 +40,11 @@ export interface ServiceConfig {
   leaseMs: number;
   /** Attempts a delivery may use before it ends as failed. */
   maxAttempts: number;
+  /**
+   * Days a notification's per-device results are kept after it completes; then they are folded
+   * into its counts and deleted (README: Retention). 0 keeps them forever. Fractions allowed.
+   */
+  retentionDays: number;
   /** Master key for secrets at rest (base64 or hex, 32 bytes); otherwise a 0600 file in dataDir. */
   masterKey: string;
   logLevel: string;
@@ -66,6 +71,7 @@ export const CONFIG_ENV: Record<keyof ServiceConfig, string> = {
   workerConcurrency: 'CERTPUSH_WORKER_CONCURRENCY',
   leaseMs: 'CERTPUSH_LEASE_MS',
   maxAttempts: 'CERTPUSH_MAX_ATTEMPTS',
+  retentionDays: 'CERTPUSH_RETENTION_DAYS',
   masterKey: 'CERTPUSH_MASTER_KEY',
   logLevel: 'CERTPUSH_LOG_LEVEL',
 };
@@ -90,6 +96,7 @@ export const DEFAULT_CONFIG: ServiceConfig = {
   workerConcurrency: 2,
   leaseMs: 60_000,
   maxAttempts: 12,
+  retentionDays: 7,
   masterKey: '',
   logLevel: 'info',
 };
@@ -124,6 +131,13 @@ function parseValue(key: keyof ServiceConfig, value: string): unknown {
       const n = Number(value);
       if (!Number.isInteger(n) || n < 0 || (key === 'port' && n > 65535) || (key !== 'port' && key !== 'mpnsDailyLimit' && n < 1)) {
         throw new CertpushError('CONFIG_INVALID', `${key} must be a whole number (${CONFIG_ENV[key]} or --${kebab(key)}), got "${value}".`);
+      }
+      return n;
+    }
+    case 'retentionDays': {
+      const n = Number(value);
+      if (!Number.isFinite(n) || n < 0 || n > 36_500) {
+        throw new CertpushError('CONFIG_INVALID', `retentionDays must be a number of days from 0 (keep forever) to 36500 (${CONFIG_ENV[key]} or --${kebab(key)}), got "${value}"; e.g. 7 or 0.5.`);
       }
       return n;
     }

@@ -20,6 +20,7 @@ const FLAG_HELP: Partial<Record<keyof ServiceConfig, string>> = {
   workerConcurrency: 'claimed batches a worker sends at once',
   leaseMs: 'ms a claimed row stays with its worker (after a crash, rows return after this)',
   maxAttempts: 'attempts per delivery before it ends as failed',
+  retentionDays: 'days per-device results are kept after a notification completes (0: forever)',
   webhookAllowInsecure: 'allow http:// and private-address webhooks (testing only)',
 };
 

@@ -142,6 +142,8 @@ export interface NotificationReport {
   expiresAt: string | null;
   total: number;
   counts: Record<Outcome, number>;
+  /** When retention deleted the per-device detail (the counts remain); null while kept. */
+  detailExpiredAt: string | null;
   timeline: Array<{ second: number; delivered: number }>;
   results: DeliveryResult[];
   nextCursor: string | null;

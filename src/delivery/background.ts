@@ -1,6 +1,9 @@
+import crypto from 'node:crypto';
+import os from 'node:os';
 import type { ServiceContext } from '../service/context.ts';
 import { checkExpiries } from './expiry-monitor.ts';
 import { WebhookDispatcher } from './webhook-sender.ts';
+import { DAY_MS, runRetention } from './retention.ts';
 
 export type LogFn = (level: 'info' | 'warn' | 'error', message: string, detail?: Record<string, unknown>) => void;
 
@@ -18,11 +21,14 @@ export interface BackgroundOptions {
   webhookIntervalMs?: number;
   /** The hard deadline of one webhook call (default WEBHOOK_DEADLINE_MS). */
   webhookDeadlineMs?: number;
+  /** How often a retention pass runs (default every minute). */
+  retentionIntervalMs?: number;
 }
 
 /**
  * The worker's periodic chores: send due webhook events (every second), check credential
- * expiry (at start, then hourly), and ask the signer how long the vendor certificate has left.
+ * expiry (at start, then hourly), ask the signer how long the vendor certificate has left, and
+ * apply the retention window to delivery rows (every minute, one process at a time).
  */
 export class BackgroundTasks {
   readonly #ctx: ServiceContext;
@@ -30,6 +36,8 @@ export class BackgroundTasks {
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #running = new Set<Promise<unknown>>();
   #webhooks: WebhookDispatcher | null = null;
+  /** Holds the retention lease while this process runs a pass. */
+  readonly #holder = `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`;
   vendor: VendorStatus | null = null;
 
   constructor(ctx: ServiceContext, log: LogFn) {
@@ -42,6 +50,14 @@ export class BackgroundTasks {
     this.#webhooks = webhooks;
     this.#every(options.webhookIntervalMs ?? 1000, 'sending webhooks', () => webhooks.run());
     this.#every(options.expiryIntervalMs ?? 3600_000, 'checking certificate expiry', () => this.checkNow(), true);
+    if (this.#ctx.config.retentionDays > 0) this.#every(options.retentionIntervalMs ?? 60_000, 'applying retention', () => this.retainNow());
+  }
+
+  /** One bounded retention pass now (also what the timer runs); skipped while another process runs one. */
+  async retainNow() {
+    const pass = await runRetention(this.#ctx.store, { holder: this.#holder, retentionMs: this.#ctx.config.retentionDays * DAY_MS, now: this.#ctx.now().getTime() });
+    if (pass.deleted > 0) this.#log('info', 'retention folded expired delivery rows into their notifications', { rows: pass.deleted, notifications: pass.expired });
+    return pass;
   }
 
   /** Run the expiry checks now (also what the timer runs). */

@@ -66,10 +66,11 @@ export async function pushEnrollments(ctx: ServiceContext, actor: Actor, tenantI
 /** The notification's rows once it completes, or as they are at the deadline. */
 async function outcomes(ctx: ServiceContext, tenantId: string, notificationId: string, total: number, waitMs: number) {
   const deadline = Date.now() + waitMs;
-  for (;;) {
-    const n = await ctx.store.notifications.get(tenantId, notificationId);
-    if (n?.completedAt !== null || Date.now() >= deadline) break;
+  let n = await ctx.store.notifications.get(tenantId, notificationId);
+  while (n && n.completedAt === null && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    n = await ctx.store.notifications.get(tenantId, notificationId);
   }
-  return ctx.store.notifications.results(notificationId, 0, Math.max(total, 1));
+  // Results are read by the notification's sequence number (deliveries point at it, not the text id).
+  return n ? ctx.store.notifications.results(n.seq, 0, Math.max(total, 1)) : [];
 }

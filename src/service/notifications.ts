@@ -143,8 +143,13 @@ export interface NotificationReport {
   completedAt: string | null;
   expiresAt: string | null;
   total: number;
-  /** Deliveries by outcome; `pending` includes `retrying`. */
+  /** Deliveries by outcome; `pending` includes `retrying`. Retention keeps these after the detail goes. */
   counts: Record<'pending' | 'retrying' | 'delivered' | 'invalid' | 'rejected' | 'expired' | 'failed', number>;
+  /**
+   * When the per-device detail (results, timeline) was deleted by retention; null while it is
+   * kept. Counts and total stay exact either way.
+   */
+  detailExpiredAt: string | null;
   /** Deliveries accepted by the push service, per second since the notification was created. */
   timeline: Array<{ second: number; delivered: number }>;
   results: Array<{ deviceId: string; platform: string | null; token: string | null; state: string; attempts: number; class: string | null; status: number | null; reason: string | null; updatedAt: string; nextAttemptAt: string | null }>;
@@ -154,13 +159,16 @@ export interface NotificationReport {
 export async function notificationReport(ctx: ServiceContext, tenantId: string, id: string, page: { after?: string; limit: number }): Promise<NotificationReport> {
   const n = await ctx.store.notifications.get(tenantId, id);
   if (!n) throw notFound(`Notification ${id}`);
-  const counts: NotificationReport['counts'] = { pending: 0, retrying: 0, delivered: 0, invalid: 0, rejected: 0, expired: 0, failed: 0 };
-  for (const row of await ctx.store.notifications.counts(id)) {
+  // Rows retention folded away are on the notification; the rows still kept are counted here.
+  const counts: NotificationReport['counts'] = {
+    pending: 0, retrying: 0, delivered: n.foldedDelivered, invalid: n.foldedInvalid, rejected: n.foldedRejected, expired: n.foldedExpired, failed: n.foldedFailed,
+  };
+  for (const row of await ctx.store.notifications.counts(n.seq)) {
     counts[row.state as keyof typeof counts] += row.n;
     if (row.state === 'pending' && row.lastClass !== null) counts.retrying += row.n;
   }
   const after = page.after ? Number(page.after) : 0;
-  const rows = await ctx.store.notifications.results(id, Number.isFinite(after) ? after : 0, page.limit + 1);
+  const rows = await ctx.store.notifications.results(n.seq, Number.isFinite(after) ? after : 0, page.limit + 1);
   const more = rows.length > page.limit;
   const visible = more ? rows.slice(0, page.limit) : rows;
   const start = Math.floor(n.createdAt / 1000);
@@ -171,7 +179,8 @@ export async function notificationReport(ctx: ServiceContext, tenantId: string, 
     expiresAt: n.expiresAt ? new Date(n.expiresAt).toISOString() : null,
     total: n.total,
     counts,
-    timeline: (await ctx.store.notifications.timeline(id)).map((t) => ({ second: t.second - start, delivered: t.n })),
+    detailExpiredAt: n.detailExpiredAt ? new Date(n.detailExpiredAt).toISOString() : null,
+    timeline: (await ctx.store.notifications.timeline(n.seq)).map((t) => ({ second: t.second - start, delivered: t.n })),
     results: visible.map((r) => ({
       deviceId: r.deviceId, platform: r.platform, token: r.token, state: r.state, attempts: r.attempts,
       class: r.lastClass, status: r.lastStatus, reason: r.lastReason, updatedAt: new Date(r.updatedAt).toISOString(),

@@ -6,6 +6,7 @@ import { CertpushError } from '../errors.ts';
 import { type Dialect, migrationProvider } from './migrations.ts';
 import type { Schema } from './schema.ts';
 import { nodeSqliteDialect } from './sqlite-dialect.ts';
+import { ensureIncrementalVacuum } from './sqlite-space.ts';
 
 export const SQLITE_FILE = 'certpush.db';
 
@@ -39,6 +40,7 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
     database = { db, dialect: 'sqlite', location: `sqlite:${file}`, close: () => db.destroy() };
   }
   try {
+    if (database.dialect === 'sqlite') await ensureIncrementalVacuum(database.db);
     const { error, results } = await new Migrator({ db: database.db, provider: migrationProvider(database.dialect) }).migrateToLatest();
     if (error) {
       const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';

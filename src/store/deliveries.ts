@@ -114,10 +114,10 @@ export function deliveriesRepository(db: Kysely<Schema>, dialect: Dialect) {
       const out: ClaimedDelivery[] = [];
       for (const batch of chunk(ids, 500)) {
         out.push(...await db.selectFrom('deliveries')
-          .innerJoin('notifications', 'notifications.id', 'deliveries.notificationId')
+          .innerJoin('notifications', 'notifications.seq', 'deliveries.notificationSeq')
           .leftJoin('devices', 'devices.id', 'deliveries.deviceId')
           .select([
-            'deliveries.id', 'deliveries.notificationId', 'deliveries.tenantId', 'deliveries.deviceId', 'deliveries.attempts',
+            'deliveries.id', 'notifications.id as notificationId', 'deliveries.tenantId', 'deliveries.deviceId', 'deliveries.attempts',
             'devices.platform', 'devices.token', 'devices.pushMagic', 'devices.topic', 'devices.invalidAt as deviceInvalidAt',
             'notifications.payload', 'notifications.expiresAt',
           ])

@@ -164,6 +164,14 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0003_retention': {
+      // Retention (README: Retention) and leaner delivery rows. Existing rows are kept.
+      async up(db: Kysely<unknown>) {
+        // SQLite runs migrations outside a transaction; this one rebuilds a table, so it makes its own.
+        if (dialect === 'sqlite') await db.transaction().execute((tx) => retentionUp(tx, dialect));
+        else await retentionUp(db, dialect);
+      },
+    },
     '0006_webhooks_and_imports': {
       async up(db: Kysely<unknown>) {
         // Webhooks are claimed tenant by tenant (per-tenant slots): one tenant's backlog of
@@ -172,6 +180,72 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
       },
     },
   };
+}
+
+async function retentionUp(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
+  // A notification's per-device rows, once past the retention window, are folded into these
+  // counts and deleted; detail_expired_at says the fold is done (the report then has totals only).
+  for (const state of ['delivered', 'invalid', 'rejected', 'expired', 'failed']) {
+    await db.schema.alterTable('notifications').addColumn(`folded_${state}`, 'integer', (c) => c.notNull().defaultTo(0)).execute();
+  }
+  await db.schema.alterTable('notifications').addColumn('detail_expired_at', 'bigint').execute();
+  // A small integer key for deliveries to point at instead of the 20-character text id.
+  // PostgreSQL numbers existing rows from the sequence; SQLite has no ALTER for an automatic
+  // column, so a trigger numbers each new row (rowid alone is not stable across VACUUM).
+  if (dialect === 'postgres') {
+    await sql`ALTER TABLE notifications ADD COLUMN seq bigserial NOT NULL`.execute(db);
+  } else {
+    await sql`ALTER TABLE notifications ADD COLUMN seq integer`.execute(db);
+    await sql`UPDATE notifications SET seq = rowid`.execute(db);
+    await sql`CREATE TRIGGER notifications_seq AFTER INSERT ON notifications WHEN NEW.seq IS NULL
+              BEGIN UPDATE notifications SET seq = (SELECT COALESCE(MAX(seq), 0) + 1 FROM notifications) WHERE rowid = NEW.rowid; END`.execute(db);
+  }
+  await db.schema.createIndex('notifications_seq').unique().on('notifications').column('seq').execute();
+  // Retention's work list: completed notifications whose detail is still kept, oldest first.
+  await sql`CREATE INDEX notifications_retention ON notifications (completed_at) WHERE detail_expired_at IS NULL AND completed_at IS NOT NULL`.execute(db);
+
+  // Deliveries, rebuilt leaner: notification_seq (8 bytes) instead of notification_id (21 and
+  // a 29-byte index entry), smallint attempts and status, and fixed-width columns first so
+  // PostgreSQL pads nothing between them. The queue's columns and indexes keep their names.
+  const autoId = dialect === 'postgres' ? sql`id bigserial PRIMARY KEY` : sql`id integer PRIMARY KEY AUTOINCREMENT`;
+  await sql`CREATE TABLE deliveries_lean (
+    ${autoId},
+    notification_seq bigint NOT NULL REFERENCES notifications (seq) ON DELETE CASCADE,
+    next_attempt_at bigint NOT NULL,
+    updated_at bigint NOT NULL,
+    attempts smallint NOT NULL DEFAULT 0,
+    last_status smallint,
+    tenant_id text NOT NULL,
+    device_id text NOT NULL,
+    state text NOT NULL,
+    leased_by text,
+    last_class text,
+    last_reason text
+  )`.execute(db);
+  await sql`INSERT INTO deliveries_lean (id, notification_seq, tenant_id, device_id, state, attempts, next_attempt_at, leased_by, last_class, last_status, last_reason, updated_at)
+            SELECT d.id, n.seq, d.tenant_id, d.device_id, d.state, d.attempts, d.next_attempt_at, d.leased_by, d.last_class, d.last_status, d.last_reason, d.updated_at
+            FROM deliveries d JOIN notifications n ON n.id = d.notification_id`.execute(db);
+  await sql`DROP TABLE deliveries`.execute(db);
+  await sql`ALTER TABLE deliveries_lean RENAME TO deliveries`.execute(db);
+  if (dialect === 'postgres') {
+    await sql`ALTER SEQUENCE deliveries_lean_id_seq RENAME TO deliveries_id_seq`.execute(db);
+    await sql`SELECT setval('deliveries_id_seq', GREATEST((SELECT MAX(id) FROM deliveries), 1))`.execute(db);
+    await sql`ALTER INDEX deliveries_lean_pkey RENAME TO deliveries_pkey`.execute(db);
+    // A queue table: every row is inserted, updated twice and (after retention) deleted. Vacuum
+    // it at 2% dead rather than the default 20%, so dead space is reused instead of growing.
+    await sql`ALTER TABLE deliveries SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_vacuum_insert_scale_factor = 0.02)`.execute(db);
+  }
+  // The same indexes as 0001 (see there for why each exists), keyed by notification_seq.
+  await sql`CREATE INDEX deliveries_due ON deliveries (tenant_id, next_attempt_at, id) WHERE state = 'pending'`.execute(db);
+  await sql`CREATE INDEX deliveries_pending_by_notification ON deliveries (notification_seq) WHERE state = 'pending'`.execute(db);
+  await db.schema.createIndex('deliveries_notification').on('deliveries').columns(['notification_seq', 'id']).execute();
+
+  // One retention worker at a time across processes: whoever holds the lease row until `until`.
+  await db.schema.createTable('leases')
+    .addColumn('name', 'text', (c) => c.primaryKey())
+    .addColumn('holder', 'text', (c) => c.notNull())
+    .addColumn('until', 'bigint', (c) => c.notNull())
+    .execute();
 }
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

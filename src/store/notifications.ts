@@ -28,17 +28,19 @@ export function notificationsRepository(db: Kysely<Schema>) {
      */
     async create(input: NewNotification, now = Date.now()): Promise<Notification> {
       return db.transaction().execute(async (tx) => {
-        const notification: Notification = {
-          id: newId('ntf'), tenantId: input.tenantId, idempotencyKey: input.idempotencyKey, requestHash: input.requestHash,
+        const id = newId('ntf');
+        await tx.insertInto('notifications').values({
+          id, tenantId: input.tenantId, idempotencyKey: input.idempotencyKey, requestHash: input.requestHash,
           payload: input.payload, expiresAt: input.expiresAt, createdAt: now, total: 0, completedAt: null,
-        };
-        await tx.insertInto('notifications').values(notification).execute();
+        }).execute();
+        // Read back rather than RETURNING: SQLite numbers `seq` in a trigger, after RETURNING.
+        const notification = await tx.selectFrom('notifications').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
         const batches = input.devices === 'all' ? [null] : chunk(input.devices, ID_BATCH);
         for (const ids of batches) {
           if (input.platforms.length === 0 || (ids && ids.length === 0)) continue;
           let select = tx.selectFrom('devices')
             .select((eb) => [
-              eb.val(notification.id).as('notificationId'),
+              eb.val(notification.seq).as('notificationSeq'),
               'tenantId',
               eb.ref('id').as('deviceId'),
               sql<'pending'>`'pending'`.as('state'),
@@ -51,11 +53,11 @@ export function notificationsRepository(db: Kysely<Schema>) {
             .where('platform', 'in', input.platforms);
           if (ids) select = select.where('id', 'in', ids);
           await tx.insertInto('deliveries')
-            .columns(['notificationId', 'tenantId', 'deviceId', 'state', 'attempts', 'nextAttemptAt', 'updatedAt'])
+            .columns(['notificationSeq', 'tenantId', 'deviceId', 'state', 'attempts', 'nextAttemptAt', 'updatedAt'])
             .expression(select)
             .execute();
         }
-        const { n } = await tx.selectFrom('deliveries').select((eb) => eb.fn.countAll<number>().as('n')).where('notificationId', '=', notification.id).executeTakeFirstOrThrow();
+        const { n } = await tx.selectFrom('deliveries').select((eb) => eb.fn.countAll<number>().as('n')).where('notificationSeq', '=', notification.seq).executeTakeFirstOrThrow();
         notification.total = Number(n);
         notification.completedAt = notification.total === 0 ? now : null;
         await tx.updateTable('notifications').set({ total: notification.total, completedAt: notification.completedAt }).where('id', '=', notification.id).execute();
@@ -71,20 +73,23 @@ export function notificationsRepository(db: Kysely<Schema>) {
     async list(tenantId: string, limit = 50): Promise<Notification[]> {
       return db.selectFrom('notifications').selectAll().where('tenantId', '=', tenantId).orderBy('createdAt', 'desc').limit(limit).execute();
     },
-    /** Count of deliveries by state and last outcome class. */
-    async counts(notificationId: string): Promise<Array<{ state: string; lastClass: string | null; n: number }>> {
+    /**
+     * Count of the deliveries still kept, by state and last outcome class (retention's folded
+     * counts are on the notification itself). `seq` is the notification's.
+     */
+    async counts(seq: number): Promise<Array<{ state: string; lastClass: string | null; n: number }>> {
       const rows = await db.selectFrom('deliveries')
         .select((eb) => ['state', 'lastClass', eb.fn.countAll<number>().as('n')])
-        .where('notificationId', '=', notificationId)
+        .where('notificationSeq', '=', seq)
         .groupBy(['state', 'lastClass'])
         .execute();
       return rows.map((r) => ({ state: r.state, lastClass: r.lastClass, n: Number(r.n) }));
     },
     /** Delivered rows per second (for the console's chart). */
-    async timeline(notificationId: string): Promise<Array<{ second: number; n: number }>> {
+    async timeline(seq: number): Promise<Array<{ second: number; n: number }>> {
       const rows = await db.selectFrom('deliveries')
         .select((eb) => [sql<number>`(updated_at / 1000)`.as('second'), eb.fn.countAll<number>().as('n')])
-        .where('notificationId', '=', notificationId)
+        .where('notificationSeq', '=', seq)
         .where('state', '=', 'delivered')
         .groupBy(sql`(updated_at / 1000)`)
         .orderBy(sql`(updated_at / 1000)`)
@@ -92,12 +97,12 @@ export function notificationsRepository(db: Kysely<Schema>) {
       return rows.map((r) => ({ second: Math.floor(Number(r.second)), n: Number(r.n) }));
     },
     /** One page of per-device results. */
-    async results(notificationId: string, after: number, limit: number) {
+    async results(seq: number, after: number, limit: number) {
       return db.selectFrom('deliveries')
         .leftJoin('devices', 'devices.id', 'deliveries.deviceId')
         .select(['deliveries.id', 'deliveries.deviceId', 'devices.platform', 'devices.token', 'deliveries.state', 'deliveries.attempts',
           'deliveries.lastClass', 'deliveries.lastStatus', 'deliveries.lastReason', 'deliveries.updatedAt', 'deliveries.nextAttemptAt'])
-        .where('deliveries.notificationId', '=', notificationId)
+        .where('deliveries.notificationSeq', '=', seq)
         .where('deliveries.id', '>', after)
         .orderBy('deliveries.id')
         .limit(limit)
@@ -111,7 +116,7 @@ export function notificationsRepository(db: Kysely<Schema>) {
         .where('id', 'in', ids)
         .where('completedAt', 'is', null)
         .where((eb) => eb.not(eb.exists(eb.selectFrom('deliveries').select('deliveries.id')
-          .whereRef('deliveries.notificationId', '=', 'notifications.id').where('deliveries.state', '=', 'pending'))))
+          .whereRef('deliveries.notificationSeq', '=', 'notifications.seq').where('deliveries.state', '=', 'pending'))))
         .returningAll()
         .execute();
     },

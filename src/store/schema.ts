@@ -84,13 +84,24 @@ export interface NotificationTable {
   createdAt: number;
   total: number;
   completedAt: number | null;
+  /** Small key the deliveries point at (cheaper per row than the text id). */
+  seq: Generated<number>;
+  /** Deliveries folded in by retention, by final state (README: Retention). */
+  foldedDelivered: Generated<number>;
+  foldedInvalid: Generated<number>;
+  foldedRejected: Generated<number>;
+  foldedExpired: Generated<number>;
+  foldedFailed: Generated<number>;
+  /** When retention finished folding the per-device rows; null while they are kept. */
+  detailExpiredAt: Generated<number | null>;
 }
 
 export type DeliveryState = 'pending' | 'delivered' | 'invalid' | 'rejected' | 'expired' | 'failed';
 
 export interface DeliveryTable {
   id: Generated<number>;
-  notificationId: string;
+  /** The notification's `seq`. */
+  notificationSeq: number;
   tenantId: string;
   deviceId: string;
   state: DeliveryState;
@@ -164,6 +175,13 @@ export interface MdmCheckinEventTable {
   receivedAt: number;
 }
 
+/** A named job only one process may run at a time (retention): held by `holder` until `until`. */
+export interface LeaseTable {
+  name: string;
+  holder: string;
+  until: number;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -184,4 +202,5 @@ export interface Schema {
   mdmCheckinSecrets: MdmCheckinSecretTable;
   mdmCheckinEvents: MdmCheckinEventTable;
   meta: MetaTable;
+  leases: LeaseTable;
 }

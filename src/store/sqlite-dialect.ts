@@ -15,7 +15,9 @@ export function nodeSqliteDialect(file: string): { dialect: SqliteDialect; datab
       const statement = database.prepare(sql);
       const params = (p: ReadonlyArray<unknown>) => p as Array<null | number | bigint | string | Uint8Array>;
       return {
-        reader: statement.columns().length > 0,
+        // Kysely run()s a statement without result columns, and run() steps it once; a PRAGMA
+        // such as incremental_vacuum(N) does one page per step, so read those to the end.
+        reader: statement.columns().length > 0 || /^\s*PRAGMA\b/i.test(sql),
         all: (p: ReadonlyArray<unknown>) => statement.all(...params(p)),
         run: (p: ReadonlyArray<unknown>) => statement.run(...params(p)),
         iterate: (p: ReadonlyArray<unknown>) => statement.iterate(...params(p)),

@@ -4,10 +4,12 @@ import { type Database, openDatabase } from './database.ts';
 import { deliveriesRepository } from './deliveries.ts';
 import { devicesRepository } from './devices.ts';
 import { enrollmentsRepository } from './enrollments.ts';
+import { leasesRepository } from './leases.ts';
 import { mdmCertsRepository } from './mdm-certs.ts';
 import { mpnsCredentialsRepository } from './mpns-credentials.ts';
 import { mpnsQuotaRepository } from './mpns-quota.ts';
 import { notificationsRepository } from './notifications.ts';
+import { retentionRepository } from './retention.ts';
 import { tenantsRepository } from './tenants.ts';
 import { webhookEventsRepository } from './webhook-events.ts';
 import { webhooksRepository } from './webhooks.ts';
@@ -30,6 +32,8 @@ export interface Store {
   readonly webhooks: ReturnType<typeof webhooksRepository>;
   readonly webhookEvents: ReturnType<typeof webhookEventsRepository>;
   readonly mpnsQuota: ReturnType<typeof mpnsQuotaRepository>;
+  readonly leases: ReturnType<typeof leasesRepository>;
+  readonly retention: ReturnType<typeof retentionRepository>;
   /** Read or write a small named value (schema facts, the master key check value). */
   getMeta(key: string): Promise<string | undefined>;
   setMeta(key: string, value: string): Promise<void>;
@@ -54,6 +58,8 @@ export function createStore(database: Database): Store {
     webhooks: webhooksRepository(db),
     webhookEvents: webhookEventsRepository(db, database.dialect),
     mpnsQuota: mpnsQuotaRepository(db),
+    leases: leasesRepository(db),
+    retention: retentionRepository(db, database.dialect),
     async getMeta(key) {
       return (await db.selectFrom('meta').select('value').where('key', '=', key).executeTakeFirst())?.value;
     },

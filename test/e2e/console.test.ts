@@ -3,6 +3,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
+import { runRetention } from '../../src/delivery/retention.ts';
 import { parseCsr } from '../../src/pki/csr.ts';
 import { issuePushCertificate } from '../../src/simulators/apple-portal.ts';
 import { issueMdmPushCertificate } from '../../src/simulators/test-pki.ts';
@@ -378,6 +379,17 @@ describe('the web console in Chromium', { skip: chromiumSkip() }, () => {
     assert.equal(world.apns.log.forToken(deviceToken(7, 'c')).length, 2, 'the device got the push to all and this one');
     tenant.errors.assertNone();
     operator.errors.assertNone();
+  });
+
+  it('a report past the retention window keeps its counts and says the per-device results expired', async () => {
+    const page = tenant.page;
+    const pass = await runRetention(world.service.ctx.store, { holder: 'console-test', retentionMs: 7 * DAY, now: Date.now() + 8 * DAY });
+    assert.ok(pass.deleted >= 62, `retention folded ${pass.deleted} rows`);
+    await page.reload();
+    await page.locator('[data-detail-expired]').filter({ hasText: /Per-device results expired on .* the outcome counts above are kept/ }).waitFor();
+    assert.equal(await page.locator('[data-outcome="delivered"] dd').innerText(), '1');
+    await assertAccessible(page, 'an expired delivery report');
+    tenant.errors.assertNone();
   });
 });
 

@@ -77,7 +77,7 @@ for (const backend of await backends()) {
       await store.devices.markInvalid([devices[0]!.id], 'Unregistered');
       const n = await store.notifications.create({ tenantId: tenant.id, idempotencyKey: 'k1', requestHash: 'h', payload: '{"mdm":true}', expiresAt: null, platforms: ['mdm'], devices: 'all' });
       assert.equal(n.total, 1199);
-      assert.deepEqual(await store.notifications.counts(n.id), [{ state: 'pending', lastClass: null, n: 1199 }]);
+      assert.deepEqual(await store.notifications.counts(n.seq), [{ state: 'pending', lastClass: null, n: 1199 }]);
       assert.equal((await store.notifications.byIdempotencyKey(tenant.id, 'k1'))?.id, n.id);
     });
 
@@ -116,7 +116,7 @@ for (const backend of await backends()) {
       await store.deliveries.finish(recovered.map((d) => ({ id: d.id, state: 'delivered' as const, lastClass: 'delivered', lastStatus: 200, lastReason: null })), 80_000);
       const done = await store.notifications.completeFinished([nb.id, ns.id], 80_000);
       assert.deepEqual(done.map((n) => n.id).sort(), [nb.id, ns.id].sort());
-      assert.deepEqual(await store.notifications.counts(ns.id), [{ state: 'delivered', lastClass: 'delivered', n: 1 }]);
+      assert.deepEqual(await store.notifications.counts(ns.seq), [{ state: 'delivered', lastClass: 'delivered', n: 1 }]);
       assert.equal(await store.deliveries.backlog(), backlogBefore);
     });
 

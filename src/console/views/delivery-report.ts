@@ -114,6 +114,7 @@ function drawCounts(slot: HTMLElement, report: NotificationReport): void {
 }
 
 function resultsTable(report: NotificationReport): HTMLElement {
+  if (report.detailExpiredAt) return h('p', { 'data-detail-expired': '' }, `Per-device results expired on ${new Date(report.detailExpiredAt).toLocaleString()} (retention window); the outcome counts above are kept.`);
   if (report.results.length === 0) return h('p', {}, 'No results on this page.');
   return h('table', { class: 'responsive results' },
     h('caption', { class: 'visually-hidden' }, 'Result per device'),

@@ -1,0 +1,92 @@
+import { type Kysely, sql } from 'kysely';
+import type { Dialect } from './migrations.ts';
+import type { DeliveryState, Schema } from './schema.ts';
+import { releaseFreePages } from './sqlite-space.ts';
+
+/** Final states, each with its folded-count column on notifications. */
+const FOLDED = {
+  delivered: 'foldedDelivered', invalid: 'foldedInvalid', rejected: 'foldedRejected', expired: 'foldedExpired', failed: 'foldedFailed',
+} as const satisfies Record<Exclude<DeliveryState, 'pending'>, string>;
+
+export type FoldedState = keyof typeof FOLDED;
+
+/** What one fold did: rows deleted (and counted), and whether the notification has none left. */
+export interface FoldResult {
+  deleted: number;
+  finished: boolean;
+}
+
+/** Pages handed back per PRAGMA incremental_vacuum call (4 KiB each: 8 MiB). */
+const VACUUM_PAGES = 2048;
+
+/**
+ * Retention's storage side: which notifications are past the window, folding a bounded batch
+ * of one notification's rows into its counts, and giving the space back.
+ */
+export function retentionRepository(db: Kysely<Schema>, dialect: Dialect) {
+  return {
+    /** Completed notifications whose per-device rows are still kept and completed before `cutoff`, oldest first. */
+    async due(cutoff: number, limit: number): Promise<Array<{ seq: number; id: string }>> {
+      return db.selectFrom('notifications').select(['seq', 'id'])
+        .where('detailExpiredAt', 'is', null)
+        .where('completedAt', 'is not', null)
+        .where('completedAt', '<', cutoff)
+        .orderBy('completedAt').limit(limit)
+        .execute();
+    },
+
+    /**
+     * Delete up to `limit` final rows of one notification and add them to its folded counts, in
+     * one transaction: a crash leaves them either counted and gone or kept. Pending rows are
+     * never touched. The counts come from the DELETE's own RETURNING, so a row two workers race
+     * for is counted by the one that deleted it. When no row is left, the notification's detail
+     * is marked expired.
+     */
+    async fold(seq: number, limit: number, now = Date.now()): Promise<FoldResult> {
+      return db.transaction().execute(async (tx) => {
+        // PostgreSQL: serialise folds of one notification (SQLite has one writer anyway).
+        if (dialect === 'postgres') await sql`SELECT seq FROM notifications WHERE seq = ${seq} FOR UPDATE`.execute(tx);
+        const gone = await tx.deleteFrom('deliveries')
+          .where('id', 'in', (eb) => eb.selectFrom('deliveries').select('id')
+            .where('notificationSeq', '=', seq).where('state', '!=', 'pending')
+            .orderBy('id').limit(limit))
+          .returning('state')
+          .execute();
+        const counts = new Map<FoldedState, number>();
+        for (const { state } of gone) if (state !== 'pending') counts.set(state, (counts.get(state) ?? 0) + 1);
+        if (counts.size > 0) {
+          await tx.updateTable('notifications')
+            .set((eb) => Object.fromEntries([...counts].map(([state, n]) => [FOLDED[state], eb(FOLDED[state], '+', n)])))
+            .where('seq', '=', seq)
+            .execute();
+        }
+        let finished = false;
+        if (gone.length < limit) {
+          const left = await tx.selectFrom('deliveries').select('id').where('notificationSeq', '=', seq).limit(1).executeTakeFirst();
+          if (!left) {
+            await tx.updateTable('notifications').set({ detailExpiredAt: now }).where('seq', '=', seq).where('detailExpiredAt', 'is', null).execute();
+            finished = true;
+          }
+        }
+        return { deleted: gone.length, finished };
+      });
+    },
+
+    /**
+     * Make deleted rows' space usable. PostgreSQL: VACUUM the table now rather than when
+     * autovacuum next looks (it runs beside claims, taking no lock they wait for). SQLite: hand
+     * free pages back to the file system, a bounded number per statement.
+     */
+    async reclaim(maxPages = 64 * VACUUM_PAGES): Promise<void> {
+      if (dialect === 'postgres') {
+        await sql`VACUUM deliveries`.execute(db);
+        return;
+      }
+      for (let released = 0; released < maxPages;) {
+        const n = await releaseFreePages(db, VACUUM_PAGES);
+        if (n === 0) break;
+        released += n;
+      }
+    },
+  };
+}
