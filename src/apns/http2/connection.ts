@@ -541,6 +541,8 @@ export class Http2ClientConnection<L extends StreamListener = StreamListener> {
     const code = data.readUInt32BE(start + 4);
     const debug = Buffer.from(data.subarray(start + 8, end));
     this.goingAway = true;
+    // No new streams can go here: once the last one ends, the connection has nothing left to do.
+    this.#closeWhenIdle = true;
     this.goawayLastStreamId = this.goawayLastStreamId < 0 ? lastStreamId : Math.min(lastStreamId, this.goawayLastStreamId);
     const cause = closeCause(code, 'peer', `GOAWAY${debug.length > 0 ? ` ${debug.toString('utf8', 0, 512)}` : ''}`);
     this.#cause ??= cause;
