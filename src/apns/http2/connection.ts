@@ -97,6 +97,12 @@ const MAX_CONTINUATIONS = 32;
  * connection writes more than that, and waiting for 'drain' each turn would halve throughput.
  */
 const WRITE_BUFFER_LIMIT = 256 * 1024;
+/**
+ * Answers (PING and SETTINGS ACKs, RST_STREAMs) we queue at most while the server does not read
+ * what we write: a server flooding PINGs without reading would otherwise grow our buffer for
+ * ever (the CVE-2019-9512 class). nghttp2 draws the same line at 1,000.
+ */
+const MAX_QUEUED_ANSWERS = 1000;
 /** How long our GOAWAY may take to leave before the socket is destroyed anyway. */
 const LINGER_MS = 1000;
 
@@ -181,6 +187,7 @@ export class Http2ClientConnection<L extends StreamListener = StreamListener> {
   #goawaySent = false;
   #started = false;
   #writeBlocked = false;
+  #queuedAnswers = 0;
   #ending = false;
   #linger: NodeJS.Timeout | undefined;
 
@@ -529,6 +536,7 @@ export class Http2ClientConnection<L extends StreamListener = StreamListener> {
     if (id !== 0) return this.#connectionError(ErrorCode.PROTOCOL_ERROR, `PING on stream ${id}`);
     if (end - start !== 8) return this.#connectionError(ErrorCode.FRAME_SIZE_ERROR, `PING of ${end - start} bytes, not 8`);
     if (flags & Flag.ACK) return this.#events.pingAck();
+    if (this.#answerFlood()) return;
     this.#writer.ping(Flag.ACK, data.subarray(start, end));
     this.#flush();
   }
@@ -617,6 +625,7 @@ export class Http2ClientConnection<L extends StreamListener = StreamListener> {
       }
       // MAX_HEADER_LIST_SIZE and unknown settings: advisory, ignored (§6.5.2).
     }
+    if (this.#answerFlood()) return;
     this.#writer.settings(Flag.ACK, []);
     this.#flush();
     this.#sendBlocked();
@@ -642,12 +651,20 @@ export class Http2ClientConnection<L extends StreamListener = StreamListener> {
 
   /** §5.4.2: end one stream with RST_STREAM; the connection goes on. */
   #streamError(id: number, code: number, message: string): void {
+    if (this.#answerFlood()) return;
     const stream = this.#streams.get(id);
     this.#writer.rstStream(id, code);
     this.#scheduleFlush();
     if (!stream) return;
     this.#closeStream(stream);
     stream.listener.onReset(code, false, closeCause(code, 'certpush', message));
+  }
+
+  /** Count an answer queued while the socket is full; true (and closed) past the limit. */
+  #answerFlood(): boolean {
+    if (!this.#writeBlocked || ++this.#queuedAnswers <= MAX_QUEUED_ANSWERS) return false;
+    this.#connectionError(ErrorCode.ENHANCE_YOUR_CALM, `more than ${MAX_QUEUED_ANSWERS} frames to answer while the server reads nothing`);
+    return true;
   }
 
   #exhaust(): void {
@@ -740,6 +757,7 @@ export class Http2ClientConnection<L extends StreamListener = StreamListener> {
   #onDrain(): void {
     if (!this.#writeBlocked || this.isClosed) return;
     this.#writeBlocked = false;
+    this.#queuedAnswers = 0;
     this.#sendBlocked();
     if (this.isReady) this.#events.settings();
   }

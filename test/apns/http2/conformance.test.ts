@@ -697,3 +697,17 @@ function varint(value: number): number[] {
   out.push(value);
   return out;
 }
+
+test('§10.5: a server flooding PINGs while reading nothing is a connection error ENHANCE_YOUR_CALM, with bounded buffering', async () => {
+  const s = await scripted();
+  s.socket.pause();
+  const flood = Buffer.concat(Array.from({ length: 1000 }, () => frame(T.PING, 0, 0, Buffer.alloc(8))));
+  for (let i = 0; i < 40 && !s.connection.isClosed; i++) {
+    s.send(flood);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  const { cause } = await s.closed;
+  assert.deepEqual([cause?.by, cause?.codeName], ['certpush', 'ENHANCE_YOUR_CALM']);
+  s.socket.resume();
+  assert.equal((await s.goaway()).code, E.ENHANCE_YOUR_CALM);
+});
