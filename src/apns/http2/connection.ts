@@ -103,6 +103,12 @@ const WRITE_BUFFER_LIMIT = 256 * 1024;
  * ever (the CVE-2019-9512 class). nghttp2 draws the same line at 1,000.
  */
 const MAX_QUEUED_ANSWERS = 1000;
+/**
+ * Stream ids the server closed that we remember, to tell "closed by the server" (a frame on it
+ * is STREAM_CLOSED) from "reset by us" (ignored): a ring, written once per stream, read only
+ * for frames on streams no longer open.
+ */
+const PEER_CLOSED_KEPT = 256;
 /** How long our GOAWAY may take to leave before the socket is destroyed anyway. */
 const LINGER_MS = 1000;
 
@@ -187,6 +193,8 @@ export class Http2ClientConnection<L extends StreamListener = StreamListener> {
   #goawaySent = false;
   #started = false;
   #writeBlocked = false;
+  readonly #peerClosed = new Int32Array(PEER_CLOSED_KEPT);
+  #peerClosedAt = 0;
   #queuedAnswers = 0;
   #ending = false;
   #linger: NodeJS.Timeout | undefined;
@@ -422,7 +430,7 @@ export class Http2ClientConnection<L extends StreamListener = StreamListener> {
     const range = unpad(frame);
     if (!Array.isArray(range)) return this.#connectionError(range.code, range.message);
     const stream = this.#streams.get(id);
-    if (!stream) return; // closed (we reset it or it ended): ignored, §5.1
+    if (!stream) return this.#onClosedStream(id, 'DATA');
     if (!stream.receiveWindow.receive(length)) return this.#streamError(id, ErrorCode.FLOW_CONTROL_ERROR, 'DATA beyond the stream\'s receive window');
     if (stream.phase !== IN_BODY) return this.#streamError(id, ErrorCode.PROTOCOL_ERROR, stream.phase === AWAITING_HEADERS ? 'DATA before the response headers' : 'DATA after the trailers');
     const [from, to] = range;
@@ -482,7 +490,7 @@ export class Http2ClientConnection<L extends StreamListener = StreamListener> {
     // Decode even for a stream we dropped: the dynamic table must stay in step with the server.
     const fields = this.#decoder.decode(block, start, end);
     const stream = this.#streams.get(id);
-    if (!stream) return;
+    if (!stream) return this.#onClosedStream(id, 'HEADERS');
     if (this.#decoder.listTooLarge) return this.#streamError(id, ErrorCode.PROTOCOL_ERROR, `response headers above our SETTINGS_MAX_HEADER_LIST_SIZE of ${this.#maxHeaderListSize}`);
     // §8.1: HEADERS, then DATA, then trailers with END_STREAM; a 1xx may come before.
     if (stream.phase === TRAILERS_DONE) return this.#streamError(id, ErrorCode.PROTOCOL_ERROR, 'HEADERS after the trailers');
@@ -516,7 +524,23 @@ export class Http2ClientConnection<L extends StreamListener = StreamListener> {
    */
   #peerEnded(stream: OpenStream<L>): void {
     if (stream.body !== null) this.#writer.rstStream(stream.id, ErrorCode.NO_ERROR);
+    this.#rememberPeerClosed(stream.id);
     this.#closeStream(stream);
+  }
+
+  /**
+   * DATA or HEADERS on a stream that is no longer open. §5.1: after the server ended it
+   * (END_STREAM or RST_STREAM) that is a stream error STREAM_CLOSED; after we reset it, frames
+   * the server sent before seeing our RST_STREAM are ignored.
+   */
+  #onClosedStream(id: number, what: string): void {
+    if (this.#peerClosed.includes(id)) this.#streamError(id, ErrorCode.STREAM_CLOSED, `${what} after the server closed stream ${id}`);
+  }
+
+  /** Streams the server closed, the last PEER_CLOSED_KEPT of them (older ones: ignored). */
+  #rememberPeerClosed(id: number): void {
+    this.#peerClosed[this.#peerClosedAt] = id;
+    this.#peerClosedAt = (this.#peerClosedAt + 1) % PEER_CLOSED_KEPT;
   }
 
   #onRstStream(frame: Frame): void {
@@ -527,6 +551,7 @@ export class Http2ClientConnection<L extends StreamListener = StreamListener> {
     const stream = this.#streams.get(id);
     if (!stream) return;
     const code = data.readUInt32BE(start);
+    this.#rememberPeerClosed(id);
     this.#closeStream(stream);
     stream.listener.onReset(code, code === ErrorCode.REFUSED_STREAM, closeCause(code, 'peer', 'RST_STREAM'));
   }

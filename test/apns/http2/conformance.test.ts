@@ -111,6 +111,24 @@ test('§5.1: after the client resets a stream, late frames on it are ignored and
   assert.deepEqual(heard, { headers: [], data: [], ended: false, reset: undefined });
 });
 
+test('§5.1: DATA after the server ended the stream is a stream error STREAM_CLOSED', async () => {
+  const s = await scripted();
+  const { id, heard } = s.request();
+  s.send(frame(T.HEADERS, F.END_HEADERS | F.END_STREAM, id, STATUS_200), frame(T.DATA, 0, id, Buffer.from('late')));
+  assert.deepEqual(await s.rst(), { id, code: E.STREAM_CLOSED });
+  assert.deepEqual(heard.data, []);
+  assert.equal(s.connection.isClosed, false);
+});
+
+test('§5.1: HEADERS after the server reset the stream is a stream error STREAM_CLOSED', async () => {
+  const s = await scripted();
+  const { id } = s.request();
+  s.send(frame(T.RST_STREAM, 0, id, u32(E.CANCEL)), frame(T.HEADERS, F.END_HEADERS, id, STATUS_200));
+  assert.deepEqual(await s.rst(), { id, code: E.STREAM_CLOSED });
+  await s.sync();
+  assert.equal(s.connection.isClosed, false);
+});
+
 test('§5.1.1: when stream ids run out the connection takes no new streams, says it is exhausted, and closes once idle', async () => {
   const s = await scripted([], { maxStreamId: 5 });
   s.request();
