@@ -6,7 +6,7 @@ import { FrameWriter, writeFrameHeader } from './frame-writer.ts';
 import { CLIENT_PREFACE, DEFAULT_MAX_FRAME_SIZE, DEFAULT_WINDOW, ErrorCode, Flag, FRAME_HEADER_BYTES, FrameType, MAX_STREAM_ID, Setting } from './frames.ts';
 import { growWindow, ReceiveWindow } from './flow-control.ts';
 import { EncoderTableSize, HpackDecoder, HpackError, TABLE_SIZE_UPDATE_MAX_BYTES } from './hpack.ts';
-import { responseFieldsViolation, statusOf } from './response-header-rules.ts';
+import { AWAITING_HEADERS, type ResponseProgress, takeData, takeHeaderBlock } from './response-framing.ts';
 import { StreamTable } from './stream-table.ts';
 
 export type { CloseCause } from './close-cause.ts';
@@ -112,28 +112,22 @@ const PEER_CLOSED_KEPT = 256;
 /** How long our GOAWAY may take to leave before the socket is destroyed anyway. */
 const LINGER_MS = 1000;
 
-/** Where a response is (RFC 9113 §8.1): headers, then data, then optional trailers. */
-const AWAITING_HEADERS = 0;
-const IN_BODY = 1;
-const TRAILERS_DONE = 2;
-
-class OpenStream<L extends StreamListener> {
+class OpenStream<L extends StreamListener> implements ResponseProgress {
   readonly id: number;
   readonly listener: L;
   sendWindow: number;
-  readonly receiveWindow: ReceiveWindow;
+  /** Made on the first DATA: APNs' 200s have none, and most streams never need one. */
+  receiveWindow: ReceiveWindow | undefined = undefined;
   body: Buffer | null;
   sent = 0;
   phase = AWAITING_HEADERS;
-  /** The response's content-length, -1 when absent (§8.1.1: DATA must add up to it). */
   contentLength = -1;
   received = 0;
 
-  constructor(id: number, listener: L, sendWindow: number, receiveWindow: number, body: Buffer | null) {
+  constructor(id: number, listener: L, sendWindow: number, body: Buffer | null) {
     this.id = id;
     this.listener = listener;
     this.sendWindow = sendWindow;
-    this.receiveWindow = new ReceiveWindow(receiveWindow);
     this.body = body;
   }
 }
@@ -256,7 +250,7 @@ export class Http2ClientConnection<L extends StreamListener = StreamListener> {
     if (this.#nextStreamId > this.#maxStreamId) throw new Error('no HTTP/2 stream ids left on this connection: open another one');
     const id = this.#nextStreamId;
     this.#nextStreamId += 2;
-    const stream = new OpenStream(id, listener, this.#peerInitialWindow, this.#streamReceiveWindow, body.length > 0 ? body : null);
+    const stream = new OpenStream(id, listener, this.#peerInitialWindow, body.length > 0 ? body : null);
     this.#streams.add(stream);
     this.active++;
     const flags = Flag.END_HEADERS | (body.length === 0 ? Flag.END_STREAM : 0);
@@ -373,7 +367,7 @@ export class Http2ClientConnection<L extends StreamListener = StreamListener> {
     if (reader.error) return this.#connectionError(reader.error.code, reader.error.message);
     const increment = this.#receiveWindow.takeUpdate();
     if (increment > 0) this.#writer.windowUpdate(0, increment);
-    this.#scheduleFlush();
+    if (this.#writer.pending > 0) this.#scheduleFlush();
   }
 
   #onFrame(frame: Frame): void {
@@ -431,14 +425,12 @@ export class Http2ClientConnection<L extends StreamListener = StreamListener> {
     if (!Array.isArray(range)) return this.#connectionError(range.code, range.message);
     const stream = this.#streams.get(id);
     if (!stream) return this.#onClosedStream(id, 'DATA');
+    stream.receiveWindow ??= new ReceiveWindow(this.#streamReceiveWindow);
     if (!stream.receiveWindow.receive(length)) return this.#streamError(id, ErrorCode.FLOW_CONTROL_ERROR, 'DATA beyond the stream\'s receive window');
-    if (stream.phase !== IN_BODY) return this.#streamError(id, ErrorCode.PROTOCOL_ERROR, stream.phase === AWAITING_HEADERS ? 'DATA before the response headers' : 'DATA after the trailers');
     const [from, to] = range;
-    stream.received += to - from;
     const endStream = (flags & Flag.END_STREAM) !== 0;
-    if (stream.contentLength >= 0 && (stream.received > stream.contentLength || (endStream && stream.received !== stream.contentLength))) {
-      return this.#streamError(id, ErrorCode.PROTOCOL_ERROR, `DATA of ${stream.received} bytes against a content-length of ${stream.contentLength}`);
-    }
+    const malformed = takeData(stream, to - from, endStream);
+    if (malformed) return this.#streamError(id, ErrorCode.PROTOCOL_ERROR, malformed);
     if (endStream) this.#peerEnded(stream);
     else {
       const increment = stream.receiveWindow.takeUpdate();
@@ -492,28 +484,9 @@ export class Http2ClientConnection<L extends StreamListener = StreamListener> {
     const stream = this.#streams.get(id);
     if (!stream) return this.#onClosedStream(id, 'HEADERS');
     if (this.#decoder.listTooLarge) return this.#streamError(id, ErrorCode.PROTOCOL_ERROR, `response headers above our SETTINGS_MAX_HEADER_LIST_SIZE of ${this.#maxHeaderListSize}`);
-    // §8.1: HEADERS, then DATA, then trailers with END_STREAM; a 1xx may come before.
-    if (stream.phase === TRAILERS_DONE) return this.#streamError(id, ErrorCode.PROTOCOL_ERROR, 'HEADERS after the trailers');
-    const trailers = stream.phase === IN_BODY;
-    const violation = responseFieldsViolation(fields, trailers);
-    if (violation) return this.#streamError(id, ErrorCode.PROTOCOL_ERROR, `malformed response: ${violation}`);
-    if (trailers) {
-      if (!endStream) return this.#streamError(id, ErrorCode.PROTOCOL_ERROR, 'trailers without END_STREAM');
-      stream.phase = TRAILERS_DONE;
-    } else {
-      const status = statusOf(fields);
-      if (status < 200) {
-        if (endStream) return this.#streamError(id, ErrorCode.PROTOCOL_ERROR, `informational ${status} with END_STREAM`);
-      } else {
-        stream.phase = IN_BODY;
-        const value = fieldValue(fields, 'content-length');
-        if (value !== undefined) {
-          if (!/^[0-9]{1,15}$/.test(value)) return this.#streamError(id, ErrorCode.PROTOCOL_ERROR, `content-length ${JSON.stringify(value)}`);
-          stream.contentLength = Number(value);
-          if (endStream && stream.contentLength !== 0 && status !== 204 && status !== 304) return this.#streamError(id, ErrorCode.PROTOCOL_ERROR, `no DATA against a content-length of ${value}`);
-        }
-      }
-    }
+    // §8.1: 1xx, the final header block, DATA, trailers — in that order.
+    const malformed = takeHeaderBlock(stream, fields, endStream);
+    if (malformed) return this.#streamError(id, ErrorCode.PROTOCOL_ERROR, malformed);
     if (endStream) this.#peerEnded(stream);
     stream.listener.onHeaders(fields, endStream);
   }
@@ -805,9 +778,4 @@ export class Http2ClientConnection<L extends StreamListener = StreamListener> {
     this.#flushScheduled = false;
     this.#writer.flush();
   }
-}
-
-function fieldValue(fields: readonly string[], name: string): string | undefined {
-  for (let i = 0; i < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
-  return undefined;
 }

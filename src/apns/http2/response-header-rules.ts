@@ -23,7 +23,7 @@ export function responseFieldsViolation(fields: readonly string[], trailers: boo
       if (regularSeen) return `pseudo-header ${name} after a regular header`;
       if (name !== ':status') return `pseudo-header ${name} in a response`;
       if (status !== 0) return 'two :status pseudo-headers';
-      if (!/^[1-9][0-9][0-9]$/.test(value)) return `:status ${JSON.stringify(value)} is not a 3-digit code`;
+      if (!isStatusCode(value)) return `:status ${JSON.stringify(value)} is not a 3-digit code`;
       status = Number(value);
     } else {
       regularSeen = true;
@@ -33,6 +33,15 @@ export function responseFieldsViolation(fields: readonly string[], trailers: boo
   }
   if (!trailers && status === 0) return 'no :status pseudo-header';
   return undefined;
+}
+
+/** Three digits, the first not 0 (RFC 9110 §15). */
+function isStatusCode(value: string): boolean {
+  if (value.length !== 3) return false;
+  const a = value.charCodeAt(0);
+  const b = value.charCodeAt(1);
+  const c = value.charCodeAt(2);
+  return a >= 0x31 && a <= 0x39 && b >= 0x30 && b <= 0x39 && c >= 0x30 && c <= 0x39;
 }
 
 /** The :status of a well-formed response block (call after `responseFieldsViolation`). */
