@@ -630,6 +630,8 @@ test('§8.1.1: DATA that does not add up to the content-length is malformed (str
 for (const [rule, fields] of [
   ['§8.2: an uppercase header name', [[':status', '200'], ['X-Upper', '1']]],
   ['§8.2.1: a header value with CR or LF', [[':status', '200'], ['x-v', 'a\r\nb']]],
+  ['§8.2.1: a header value with leading whitespace', [[':status', '200'], ['x-v', ' a']]],
+  ['§8.2.1: a colon inside a header name', [[':status', '200'], ['x:v', 'a']]],
   ['§8.2.2: a connection-specific header', [[':status', '200'], ['connection', 'close']]],
   ['§8.3: a pseudo-header after a regular one', [['x-a', '1'], [':status', '200']]],
   ['§8.3.2: a request pseudo-header in a response', [[':status', '200'], [':path', '/']]],
