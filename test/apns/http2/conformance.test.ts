@@ -77,6 +77,23 @@ test('§4.2: the client splits a header block larger than the server\'s MAX_FRAM
   assert.deepEqual([c2.type, c2.flags & F.END_HEADERS, c2.id], [T.CONTINUATION, F.END_HEADERS, 1]);
 });
 
+test('§4.2: the client sends frames up to the server\'s SETTINGS_MAX_FRAME_SIZE and never above', async () => {
+  for (const [settings, limit] of [[[], 16_384], [[[S.MAX_FRAME_SIZE, 20_000]], 20_000]] as Array<[Array<[number, number]>, number]>) {
+    const s = await scripted([...settings, [S.INITIAL_WINDOW_SIZE, 1 << 20]]);
+    s.send(frame(T.WINDOW_UPDATE, 0, 0, u32(1 << 20)));
+    await s.sync();
+    s.request(Buffer.alloc(50_000, 'd'));
+    const sizes: number[] = [];
+    for (let sent = 0; sent < 50_000;) {
+      const f = await s.expect(T.DATA);
+      sizes.push(f.payload.length);
+      sent += f.payload.length;
+    }
+    assert.equal(Math.max(...sizes), limit);
+    s.connection.destroy();
+  }
+});
+
 // --- §5.1 stream states ---
 
 test('§5.1: DATA on a stream the client never opened is a connection error PROTOCOL_ERROR', async () => {
