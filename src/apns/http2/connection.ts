@@ -42,7 +42,8 @@ export interface ConnectionEvents {
   pingAck(): void;
   /**
    * Stream ids are used up (RFC 9113 §5.1.1): no new streams here; the connection closes once
-   * its open streams end. Open another connection for new work.
+   * its open streams end. Open another connection for new work. Fires on the tick after the
+   * request that used the last id (`exhausted` and `canOpenStream` change at once).
    */
   exhausted?(): void;
   /** The connection is closed; every open stream got onReset first. `cause` says why. */
@@ -669,7 +670,8 @@ export class Http2ClientConnection<L extends StreamListener = StreamListener> {
     this.exhausted = true;
     this.goingAway = true;
     this.#closeWhenIdle = true;
-    this.#events.exhausted?.();
+    // Told on the next tick: this runs inside request(), and the owner may be walking its queue.
+    process.nextTick(() => { if (!this.isClosed) this.#events.exhausted?.(); });
   }
 
   #onClose(): void {

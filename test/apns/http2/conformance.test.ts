@@ -155,6 +155,7 @@ test('§5.1.1: when stream ids run out the connection takes no new streams, says
   assert.equal(last.id, 5);
   assert.equal(s.connection.exhausted, true);
   assert.equal(s.connection.canOpenStream, false);
+  await new Promise((resolve) => process.nextTick(resolve));
   assert.ok(s.events.includes('exhausted'));
   assert.throws(() => s.request(), /no HTTP\/2 stream ids left/);
   for (const id of [1, 3, 5]) s.send(frame(T.HEADERS, F.END_HEADERS | F.END_STREAM, id, STATUS_200));
