@@ -40,22 +40,32 @@ export class HpackDecoder {
   /** The limit we announced (SETTINGS_HEADER_TABLE_SIZE): size updates may not exceed it. */
   readonly #limit: number;
   #pos = 0;
+  /** Our SETTINGS_MAX_HEADER_LIST_SIZE: fields past it are decoded (to keep the table) but dropped. */
+  readonly #maxListSize: number;
+  /** Whether the last block decoded went past `maxListSize` (its fields are then incomplete). */
+  listTooLarge = false;
 
-  constructor(limit = 4096) {
+  constructor(limit = 4096, maxListSize = Infinity) {
     this.#limit = limit;
     this.#maxSize = limit;
+    this.#maxListSize = maxListSize;
   }
 
   decode(block: Buffer, start: number, end: number): string[] {
     const fields: string[] = [];
     this.#pos = start;
     let fieldSeen = false;
+    // RFC 9113 §6.5.2: the list size counts each field as name + value + 32 octets. A few bytes
+    // of indexed fields can name kilobytes of table entries, so the decoded size is bounded here,
+    // not only the block's.
+    let listSize = 0;
+    this.listTooLarge = false;
     while (this.#pos < end) {
       const byte = block[this.#pos]!;
       if (byte & 0x80) {
         // §6.1 Indexed header field.
         const [name, value] = this.#entry(this.#integer(block, end, 7));
-        fields.push(name, value);
+        listSize = this.#keep(fields, name, value, listSize);
         fieldSeen = true;
       } else if (byte & 0x40) {
         // §6.2.1 Literal with incremental indexing.
@@ -63,7 +73,7 @@ export class HpackDecoder {
         const name = index === 0 ? this.#string(block, end) : this.#entry(index)[0];
         const value = this.#string(block, end);
         this.#insert(name, value);
-        fields.push(name, value);
+        listSize = this.#keep(fields, name, value, listSize);
         fieldSeen = true;
       } else if (byte & 0x20) {
         // §6.3 Dynamic table size update: only at the start of a block, within our limit.
@@ -76,11 +86,18 @@ export class HpackDecoder {
         // §6.2.2 without indexing (0000), §6.2.3 never indexed (0001).
         const index = this.#integer(block, end, 4);
         const name = index === 0 ? this.#string(block, end) : this.#entry(index)[0];
-        fields.push(name, this.#string(block, end));
+        listSize = this.#keep(fields, name, this.#string(block, end), listSize);
         fieldSeen = true;
       }
     }
     return fields;
+  }
+
+  #keep(fields: string[], name: string, value: string, listSize: number): number {
+    const size = listSize + name.length + value.length + ENTRY_OVERHEAD;
+    if (size > this.#maxListSize) this.listTooLarge = true;
+    else fields.push(name, value);
+    return size;
   }
 
   #integer(block: Buffer, end: number, prefixBits: number): number {
@@ -205,6 +222,51 @@ function writeLiteralName(out: Buffer, at: number, name: string): number {
 export function writeIndexedField(out: Buffer, at: number, index: number): number {
   return writeInteger(out, at, index, 7, 0x80);
 }
+
+/**
+ * RFC 7541 §4.2, the encoder's side of the peer's SETTINGS_HEADER_TABLE_SIZE: after the peer
+ * changes it, our next header block must START with a dynamic table size update, at most the
+ * smallest size the setting took since our last block (nghttp2 answers a block without one
+ * with GOAWAY COMPRESSION_ERROR, even when the size went up). Our encoder never indexes (every
+ * field is a literal without indexing, or static), so any size suits it: we signal the smallest
+ * and keep to it.
+ *
+ * The connection owns one of these and writes `writeUpdate` in front of every HEADERS block it
+ * frames, so whoever encodes the fields (the APNs session, a transport adapter) need not know.
+ *
+ * @example
+ * const size = new EncoderTableSize();
+ * size.peerSetting(0);                    // SETTINGS_HEADER_TABLE_SIZE = 0 arrived (and was ACKed)
+ * at = size.writeUpdate(out, at);         // 0x20: "the table is now 0 bytes"
+ * at = writeLiteralField(out, at, …);     // then the fields, as before
+ */
+export class EncoderTableSize {
+  /** The size the peer's decoder believes our table has. */
+  #size = 4096;
+  /** Smallest setting since our last block; -1 when no change waits to be signalled. */
+  #smallest = -1;
+
+  /** The encoder's table size now (bytes). */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** The peer's SETTINGS carried HEADER_TABLE_SIZE = `value`. */
+  peerSetting(value: number): void {
+    this.#smallest = this.#smallest < 0 ? value : Math.min(this.#smallest, value);
+  }
+
+  /** Write the pending size update (if any) at the start of a block; returns the new offset. */
+  writeUpdate(out: Buffer, at: number): number {
+    if (this.#smallest < 0) return at;
+    this.#size = Math.min(this.#size, this.#smallest);
+    this.#smallest = -1;
+    return writeInteger(out, at, this.#size, 5, 0x20);
+  }
+}
+
+/** Most bytes `EncoderTableSize.writeUpdate` writes (a 32-bit size with a 5-bit prefix). */
+export const TABLE_SIZE_UPDATE_MAX_BYTES = 6;
 
 /** Encode a whole header block from [name, value] pairs (for tests and one-off requests). */
 export function encodeHeaderBlock(fields: ReadonlyArray<readonly [string, string]>): Buffer {

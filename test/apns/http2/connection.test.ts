@@ -140,3 +140,29 @@ test('the server\'s SETTINGS_MAX_CONCURRENT_STREAMS is followed', async () => {
   await Promise.all(pending);
   assert.equal(connection.canOpenStream, true);
 });
+
+for (const headerTableSize of [0, 100]) {
+  test(`a server with SETTINGS_HEADER_TABLE_SIZE ${headerTableSize} accepts every request (RFC 7541 §4.2 size update sent)`, async () => {
+    const { port } = await server({ settings: { headerTableSize } }, echo);
+    const connection = await connect(port);
+    for (let i = 0; i < 3; i++) {
+      const r = await request(connection, [['x-value', `v${i}`]], Buffer.from('{}'));
+      assert.equal(r.reset, undefined, `request ${i} was reset: ${JSON.stringify(r.reset)}`);
+      assert.equal(r.fields[r.fields.indexOf('x-echo') + 1], `v${i}`);
+    }
+  });
+}
+
+test('a server that lowers SETTINGS_HEADER_TABLE_SIZE mid-connection still accepts the next requests', async () => {
+  let serverSession: http2.ServerHttp2Session | undefined;
+  const { server: srv, port } = await server({}, echo);
+  srv.on('session', (s) => { serverSession = s; });
+  const connection = await connect(port);
+  assert.equal((await request(connection, [['x-value', 'before']], Buffer.from('{}'))).reset, undefined);
+  await new Promise<void>((resolve) => serverSession!.settings({ headerTableSize: 0 }, () => resolve()));
+  for (const value of ['after', 'again']) {
+    const r = await request(connection, [['x-value', value]], Buffer.from('{}'));
+    assert.equal(r.reset, undefined);
+    assert.equal(r.fields[r.fields.indexOf('x-echo') + 1], value);
+  }
+});

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { encodeHeaderBlock, HpackDecoder, HpackError, STATIC_TABLE } from '../../../src/apns/http2/hpack.ts';
+import { EncoderTableSize, encodeHeaderBlock, HpackDecoder, HpackError, STATIC_TABLE } from '../../../src/apns/http2/hpack.ts';
 import { huffmanDecode, huffmanEncode } from '../../../src/apns/http2/huffman.ts';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s/g, ''), 'hex');
@@ -83,4 +83,30 @@ test('our literal encoding decodes to the same fields', () => {
     const decoded = new HpackDecoder().decode(block, 0, block.length);
     assert.deepEqual(decoded, fields.flatMap(([n, v]) => [n, Buffer.from(v, 'utf8').toString('latin1')]));
   }));
+});
+
+test('RFC 7541 §4.2: the encoder signals the smallest table size the peer set since its last block, once', () => {
+  const size = new EncoderTableSize();
+  const out = Buffer.alloc(16);
+  assert.equal(size.writeUpdate(out, 0), 0, 'nothing to signal before any setting');
+  size.peerSetting(100);
+  size.peerSetting(0);
+  size.peerSetting(4096);
+  const end = size.writeUpdate(out, 0);
+  assert.deepEqual([...out.subarray(0, end)], [0x20]);
+  assert.equal(size.size, 0);
+  assert.equal(size.writeUpdate(out, 0), 0);
+  // The decoder side agrees: a block starting with the update, then a field.
+  const decoder = new HpackDecoder();
+  const block = Buffer.concat([out.subarray(0, end), Buffer.from([0x88])]);
+  assert.deepEqual(decoder.decode(block, 0, block.length), [':status', '200']);
+});
+
+test('the decoder drops fields past its header list limit and says so', () => {
+  const decoder = new HpackDecoder(4096, 100);
+  const block = Buffer.alloc(5, 0x88); // 5 × (7 + 3 + 32) = 210 octets
+  assert.deepEqual(decoder.decode(block, 0, block.length), [':status', '200', ':status', '200']);
+  assert.equal(decoder.listTooLarge, true);
+  assert.deepEqual(decoder.decode(block, 0, 1), [':status', '200']);
+  assert.equal(decoder.listTooLarge, false);
 });

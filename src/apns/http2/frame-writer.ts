@@ -1,0 +1,125 @@
+import { FRAME_HEADER_BYTES, FrameType } from './frames.ts';
+
+const OUT_CHUNK = 64 * 1024;
+
+/**
+ * Builds outgoing frames back to back in one buffer and hands them to `sink` in one piece when
+ * flushed, so the frames of one event-loop turn leave in one TLS write. Knows nothing of streams
+ * or state: bytes out only, so it can be tested on bytes alone.
+ *
+ * @example
+ * const writer = new FrameWriter((chunk) => socket.write(chunk));
+ * writer.rstStream(1, ErrorCode.CANCEL); writer.flush();
+ */
+export class FrameWriter {
+  readonly #sink: (chunk: Buffer) => void;
+  #out = Buffer.allocUnsafe(OUT_CHUNK);
+  #start = 0;
+  #pos = 0;
+
+  constructor(sink: (chunk: Buffer) => void) {
+    this.#sink = sink;
+  }
+
+  /** The buffer `reserve` returned an offset into (for encoding a header block in place). */
+  get buffer(): Buffer {
+    return this.#out;
+  }
+
+  /** Bytes written and not flushed yet. */
+  get pending(): number {
+    return this.#pos - this.#start;
+  }
+
+  /** Make room for `bytes` contiguous bytes; returns where they start in `buffer`. */
+  reserve(bytes: number): number {
+    if (this.#out.length - this.#pos < bytes) {
+      this.flush();
+      this.#out = Buffer.allocUnsafe(Math.max(OUT_CHUNK, bytes));
+      this.#start = 0;
+      this.#pos = 0;
+    }
+    return this.#pos;
+  }
+
+  /** Take what was written in place into `buffer` up to `end`. */
+  commit(end: number): void {
+    this.#pos = end;
+  }
+
+  frame(type: number, flags: number, id: number, payload: Uint8Array): void {
+    const at = this.reserve(FRAME_HEADER_BYTES + payload.length);
+    writeFrameHeader(this.#out, at, payload.length, type, flags, id);
+    this.#out.set(payload, at + FRAME_HEADER_BYTES);
+    this.#pos = at + FRAME_HEADER_BYTES + payload.length;
+  }
+
+  raw(bytes: Uint8Array): void {
+    const at = this.reserve(bytes.length);
+    this.#out.set(bytes, at);
+    this.#pos = at + bytes.length;
+  }
+
+  settings(flags: number, settings: ReadonlyArray<readonly [number, number]>): void {
+    const at = this.reserve(FRAME_HEADER_BYTES + settings.length * 6);
+    writeFrameHeader(this.#out, at, settings.length * 6, FrameType.SETTINGS, flags, 0);
+    let p = at + FRAME_HEADER_BYTES;
+    for (const [id, value] of settings) {
+      this.#out.writeUInt16BE(id, p);
+      this.#out.writeUInt32BE(value, p + 2);
+      p += 6;
+    }
+    this.#pos = p;
+  }
+
+  windowUpdate(id: number, increment: number): void {
+    this.#u32(FrameType.WINDOW_UPDATE, 0, id, increment);
+  }
+
+  rstStream(id: number, code: number): void {
+    this.#u32(FrameType.RST_STREAM, 0, id, code);
+  }
+
+  /** PING with 8 bytes of opaque data (a timestamp when `payload` is omitted). */
+  ping(flags: number, payload?: Uint8Array): void {
+    if (payload) return this.frame(FrameType.PING, flags, 0, payload);
+    const at = this.reserve(FRAME_HEADER_BYTES + 8);
+    writeFrameHeader(this.#out, at, 8, FrameType.PING, flags, 0);
+    this.#out.writeDoubleBE(Date.now(), at + FRAME_HEADER_BYTES);
+    this.#pos = at + FRAME_HEADER_BYTES + 8;
+  }
+
+  goaway(lastStreamId: number, code: number, debug: Uint8Array): void {
+    const at = this.reserve(FRAME_HEADER_BYTES + 8 + debug.length);
+    writeFrameHeader(this.#out, at, 8 + debug.length, FrameType.GOAWAY, 0, 0);
+    this.#out.writeUInt32BE(lastStreamId, at + FRAME_HEADER_BYTES);
+    this.#out.writeUInt32BE(code, at + FRAME_HEADER_BYTES + 4);
+    this.#out.set(debug, at + FRAME_HEADER_BYTES + 8);
+    this.#pos = at + FRAME_HEADER_BYTES + 8 + debug.length;
+  }
+
+  /** Hand everything written so far to the sink. */
+  flush(): void {
+    if (this.#pos === this.#start) return;
+    const chunk = this.#out.subarray(this.#start, this.#pos);
+    this.#start = this.#pos;
+    this.#sink(chunk);
+  }
+
+  #u32(type: number, flags: number, id: number, value: number): void {
+    const at = this.reserve(FRAME_HEADER_BYTES + 4);
+    writeFrameHeader(this.#out, at, 4, type, flags, id);
+    this.#out.writeUInt32BE(value, at + FRAME_HEADER_BYTES);
+    this.#pos = at + FRAME_HEADER_BYTES + 4;
+  }
+}
+
+/** RFC 9113 §4.1: 24-bit length, type, flags, 31-bit stream id. */
+export function writeFrameHeader(out: Buffer, at: number, length: number, type: number, flags: number, id: number): void {
+  out[at] = length >>> 16;
+  out[at + 1] = (length >>> 8) & 0xff;
+  out[at + 2] = length & 0xff;
+  out[at + 3] = type;
+  out[at + 4] = flags;
+  out.writeUInt32BE(id, at + 5);
+}
