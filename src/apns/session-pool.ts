@@ -143,7 +143,8 @@ export class SessionPool implements SessionEvents {
     // A connection that failed, or went away (GOAWAY, error) without APNs answering anything,
     // makes the next one wait: exponential with jitter, so a server that fails every
     // connection costs a bounded number of handshakes instead of a storm.
-    if (session.answered > 0) {
+    // A graceful GOAWAY that let streams through is progress too (their answers may follow).
+    if (session.answered > 0 || (session.goawayCode === 0 && session.goawayLastStreamId > 0)) {
       this.#failedConnections = 0;
       this.#reconnectAt = 0;
     } else if (error !== undefined || session.goawayLastStreamId >= 0) {
@@ -160,6 +161,12 @@ export class SessionPool implements SessionEvents {
 
   closed(session: ApnsSession): void {
     this.#live.delete(session);
+    if (session.answered > 0 && this.#failedConnections > 0) {
+      // Answers came after all (below a GOAWAY's last stream id): the server is working.
+      this.#failedConnections = 0;
+      this.#reconnectAt = 0;
+      queueMicrotask(() => this.#pump());
+    }
     if (this.#live.size > 0) return;
     const waiters = this.#closedWaiters;
     this.#closedWaiters = [];

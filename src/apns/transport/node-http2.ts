@@ -18,6 +18,7 @@ interface OpenStream<L> {
 /** Our per-stream receive window, as on the wire: the server never waits on us. */
 const STREAM_RECEIVE_WINDOW = 1 << 20;
 const EMPTY = Buffer.alloc(0);
+const END_STREAM = 0x1;
 
 export class NodeHttp2Transport<L extends TransportStreamListener> implements Transport<L> {
   readonly #session: http2.ClientHttp2Session;
@@ -91,24 +92,30 @@ export class NodeHttp2Transport<L extends TransportStreamListener> implements Tr
     const request = this.#session.request(headers, { endStream: r.body.length === 0 });
     const stream: OpenStream<L> = { id: request.id ?? this.#nextOrphanId--, request, listener };
     this.#streams.set(stream.id, stream);
-    let ended = false;
-    request.on('response', (fields: http2.IncomingHttpHeaders) => {
-      if (this.#streams.get(stream.id) === stream) listener.onHeaders(fieldList(fields), false);
+    const finish = (fields: string[] | undefined): void => {
+      this.#streams.delete(stream.id);
+      if (fields === undefined) listener.onData(EMPTY, true);
+      else listener.onHeaders(fields, true);
+      this.#events.streamClosed();
+    };
+    request.on('response', (fields: http2.IncomingHttpHeaders, flags: number) => {
+      if (this.#streams.get(stream.id) !== stream) return;
+      // END_STREAM on the headers: done now, as on the wire (so the slot is free at once).
+      if (flags & END_STREAM) finish(fieldList(fields));
+      else listener.onHeaders(fieldList(fields), false);
     });
     request.on('data', (chunk: Buffer) => {
       if (this.#streams.get(stream.id) === stream) listener.onData(chunk, false);
     });
+    // node:http2 ends the readable side also when it destroys the stream with the session (and
+    // then with rstCode NO_ERROR), so 'end' is END_STREAM only while the session is alive.
     request.on('end', () => {
-      ended = true;
-      if (this.#streams.get(stream.id) !== stream) return;
-      this.#streams.delete(stream.id);
-      listener.onData(EMPTY, true);
-      this.#events.streamClosed();
+      if (this.#streams.get(stream.id) === stream && !this.#session.destroyed && !this.#closed) finish(undefined);
     });
     // Stream errors arrive on 'close' with rstCode; 'error' must be listened to or it throws.
     request.on('error', () => {});
     request.on('close', () => {
-      if (ended || this.#streams.get(stream.id) !== stream) return;
+      if (this.#streams.get(stream.id) !== stream) return;
       this.#streams.delete(stream.id);
       this.#reset(stream, this.#session.destroyed || this.#closed ? -1 : request.rstCode ?? -1);
       this.#events.streamClosed();
@@ -162,6 +169,8 @@ export class NodeHttp2Transport<L extends TransportStreamListener> implements Tr
     if (this.#closed) return;
     this.#closed = true;
     this.#goingAway = true;
+    // node:http2 says nothing when the socket just ends or resets.
+    if (this.#streams.size > 0) this.#cause ??= socketCause(new Error('the server closed the connection without GOAWAY'));
     const open = [...this.#streams.values()];
     this.#streams.clear();
     for (const stream of open) this.#reset(stream, -1);
