@@ -72,6 +72,8 @@ export class SessionPool implements SessionEvents {
   /** No new connection before this (ms since epoch): reconnect backoff. */
   #reconnectAt = 0;
   #reconnectTimer: NodeJS.Timeout | undefined;
+  /** Why the last connection attempt failed, until a connection works again. */
+  #connectFailure: Failed | undefined;
   #sweepTimer: NodeJS.Timeout | undefined;
   readonly #waiters: Array<() => void> = [];
   #drainWaiters: Array<() => void> = [];
@@ -133,7 +135,8 @@ export class SessionPool implements SessionEvents {
   }
 
   // SessionEvents
-  capacity(): void {
+  capacity(session: ApnsSession): void {
+    if (session.state === 'ready') this.#connectFailure = undefined;
     this.#pump();
   }
 
@@ -154,6 +157,7 @@ export class SessionPool implements SessionEvents {
     if (!wasReady && error && !this.#sessions.some((s) => s.state === 'connecting' || s.state === 'ready')) {
       // Could not connect: what waits would wait forever, so it fails now with a reason.
       const failure = connectFailure(error, this.#options.endpoint);
+      this.#connectFailure = failure;
       for (const job of this.#queue.drain()) this.settled(job, { kind: 'not-sent', failure });
     }
     this.#pump();
@@ -182,8 +186,11 @@ export class SessionPool implements SessionEvents {
   #outcome(job: Job, result: JobResult): Outcome | undefined {
     const apnsId = job.request.apnsId;
     switch (result.kind) {
-      case 'not-sent':
-        return { ...result.failure, apnsId, ...(result.failure.class === 'retry' ? { retryAfterMs: this.#retryDelay(job) } : {}) };
+      case 'not-sent': {
+        // Not before the next connection attempt: sooner would fail the same way.
+        const retryAfterMs = Math.max(this.#retryDelay(job), this.#reconnectAt - this.#options.now());
+        return { ...result.failure, apnsId, ...(result.failure.class === 'retry' ? { retryAfterMs } : {}) };
+      }
       case 'response': {
         if (result.status === 200) return { class: 'accepted', status: 200, apnsId: result.apnsId ?? apnsId };
         const failure = failureFromResponse(result.status, result.body, result.apnsId ?? apnsId);
@@ -217,7 +224,7 @@ export class SessionPool implements SessionEvents {
           detail: `${LOCAL_REASONS.StreamReset} (RST_STREAM ${errorName(result.code)})`,
         };
       case 'lost':
-        return { class: 'retry', status: 0, reason: 'ConnectionLost', detail: `${LOCAL_REASONS.ConnectionLost} (${result.detail})`, apnsId, retryAfterMs: this.#retryDelay(job) };
+        return { class: 'retry', status: 0, reason: 'ConnectionLost', detail: result.detail, apnsId, retryAfterMs: this.#retryDelay(job) };
       case 'timeout':
         return { class: 'retry', status: 0, reason: 'Timeout', detail: `APNs did not answer within ${this.#options.requestTimeoutMs} ms (requestTimeoutMs).`, apnsId, retryAfterMs: this.#retryDelay(job) };
     }
@@ -309,6 +316,13 @@ export class SessionPool implements SessionEvents {
     if (this.#sessions.length >= this.#options.maxSessions) return;
     const o = this.#options;
     const wait = this.#reconnectAt - o.now();
+    if (wait > 0 && this.#connectFailure !== undefined && this.#sessions.length === 0) {
+      // Connecting failed moments ago: what waits fails now with that reason, instead of each
+      // notification costing a handshake (or waiting out the backoff).
+      const failure = this.#connectFailure;
+      for (const job of this.#queue.drain()) this.settled(job, { kind: 'not-sent', failure });
+      return;
+    }
     if (wait > 0) {
       // Backing off: what is queued waits (bounded by queueTimeoutMs); pump again then.
       if (this.#reconnectTimer === undefined) {

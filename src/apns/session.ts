@@ -2,7 +2,7 @@ import type { SecureContextOptions } from 'node:tls';
 import type { Endpoint } from './endpoints.ts';
 import { ErrorCode, errorName } from './http2/frames.ts';
 import type { PreparedRequest } from './notification.ts';
-import type { Failed, Outcome } from './outcome.ts';
+import { type Failed, LOCAL_REASONS, type Outcome } from './outcome.ts';
 import { goawayCause, localCause } from './transport/close-cause.ts';
 import { createTransport } from './transport/create-transport.ts';
 import type { CloseCause, Transport, TransportName } from './transport/transport.ts';
@@ -275,10 +275,11 @@ export class ApnsSession {
     return `not processed: APNs refused the stream (${errorName(code >= 0 ? code : ErrorCode.REFUSED_STREAM)})`;
   }
 
+  /** An outcome's detail for a request lost with its connection: the real cause first. */
   #lostDetail(cause: CloseCause | undefined): string {
     const known = this.#cause ?? cause;
-    if (known) return `connection error: ${known.message}`;
-    return 'the connection closed before APNs answered';
+    if (known) return `The connection was lost before APNs answered: ${known.message}. APNs may or may not have taken the notification.`;
+    return LOCAL_REASONS.ConnectionLost;
   }
 
   #onReady(): void {

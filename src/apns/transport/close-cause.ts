@@ -2,9 +2,12 @@
 import { ErrorCode, errorName } from '../http2/frames.ts';
 import type { CloseCause } from './transport.ts';
 
-/** This client found the server breaking HTTP/2 and closed the connection with GOAWAY(code). */
-export function protocolErrorCause(code: number, why: string, error?: Error): CloseCause {
-  return { kind: 'protocol', code, message: `HTTP/2 protocol error detected by certpush: ${errorName(code)} (${why})`, error };
+/**
+ * This client found the server breaking HTTP/2 and closed the connection with GOAWAY(code).
+ * `detector` names the HTTP/2 implementation that found it.
+ */
+export function protocolErrorCause(code: number, why: string, error?: Error, detector = 'certpush'): CloseCause {
+  return { kind: 'protocol', code, message: `HTTP/2 protocol error detected by ${detector}: ${errorName(code)} (${why})`, error };
 }
 
 /** The server closed the connection with GOAWAY(code); `reason` is its debug data, if any. */

@@ -206,7 +206,7 @@ function debugReason(data: Buffer | undefined): string | undefined {
  * ERR_HTTP2_SESSION_ERROR (handled by the goaway event first); anything else is TLS or TCP.
  */
 function nodeCause(error: NodeJS.ErrnoException): CloseCause {
-  if (error.code === 'ERR_HTTP2_ERROR') return protocolErrorCause(nghttpErrorCode(error.message), `node:http2: ${error.message}`, error);
+  if (error.code === 'ERR_HTTP2_ERROR') return protocolErrorCause(nghttpErrorCode(error.message), error.message, error, 'certpush (node:http2)');
   if (error.code === 'ERR_HTTP2_SESSION_ERROR') {
     const code = Number(/error code (\d+)/.exec(error.message)?.[1] ?? ErrorCode.INTERNAL_ERROR);
     return goawayCause(code, undefined);
