@@ -130,7 +130,12 @@ export class SessionPool implements SessionEvents {
     this.#closing = true;
     if (this.#outstanding > 0) await new Promise<void>((resolve) => this.#drainWaiters.push(resolve));
     clearTimeout(this.#reconnectTimer);
-    for (const session of [...this.#live]) session.close();
+    // Held while they close, so that close() resolves (at most CLOSE_GRACE_MS later) rather
+    // than the process exiting under a pending promise.
+    for (const session of [...this.#live]) {
+      session.hold(true);
+      session.close();
+    }
     if (this.#live.size > 0) await new Promise<void>((resolve) => this.#closedWaiters.push(resolve));
   }
 

@@ -78,7 +78,7 @@ export interface SessionOptions {
  * After close(), how long the connection gets to finish its GOAWAY exchange before it is
  * destroyed: a server that never closes its side must not keep the process alive.
  */
-export const CLOSE_GRACE_MS = 2000;
+export const CLOSE_GRACE_MS = 1000;
 
 /** A request on the wire: reads the answer for its job. */
 class ApnsStream {
