@@ -248,3 +248,8 @@ for (const transport of TRANSPORT_NAMES) describe(`over ${transport}`, () => {
     assert.equal(outcome.class, 'accepted');
   });
 });
+
+test('an unknown transport is refused with the names that work', () => {
+  assert.throws(() => new ApnsClient({ transport: 'curl' as never, endpoint: 'https://127.0.0.1:1', token: { key: crypto.generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey, keyId: 'ABC123DEFG', teamId: 'TEAM123456' } }),
+    (e) => isCertpushError(e, 'APNS_OPTION') && /transport must be 'certpush' or 'node'/.test((e as Error).message));
+});
