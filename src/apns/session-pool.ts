@@ -150,15 +150,10 @@ export class SessionPool implements SessionEvents {
     if (at >= 0) this.#sessions.splice(at, 1);
     // A connection that failed, or went away (GOAWAY, error) without APNs answering anything,
     // makes the next one wait: exponential with jitter, so a server that fails every
-    // connection costs a bounded number of handshakes instead of a storm.
-    // A graceful GOAWAY that let streams through is progress too (their answers may follow).
-    if (session.answered > 0 || (session.goawayCode === 0 && session.goawayLastStreamId > 0)) {
-      this.#failedConnections = 0;
-      this.#reconnectAt = 0;
-    } else if (error !== undefined || session.goawayLastStreamId >= 0) {
-      const delay = backoffDelay(this.#failedConnections++, this.#options.reconnectBackoff, this.#options.random);
-      this.#reconnectAt = this.#options.now() + delay;
-    }
+    // connection costs a bounded number of handshakes instead of a storm. After a graceful
+    // GOAWAY that let streams through, answers may still follow: judged when it closes.
+    if (session.answered > 0) this.#connectionWorked();
+    else if (error !== undefined || session.goawayLastStreamId === 0) this.#connectionFailed();
     if (!wasReady && error && !this.#sessions.some((s) => s.state === 'connecting' || s.state === 'ready')) {
       // Could not connect: what waits would wait forever, so it fails now with a reason.
       const failure = connectFailure(error, this.#options.endpoint);
@@ -170,16 +165,27 @@ export class SessionPool implements SessionEvents {
 
   closed(session: ApnsSession): void {
     this.#live.delete(session);
-    if (session.answered > 0 && this.#failedConnections > 0) {
-      // Answers came after all (below a GOAWAY's last stream id): the server is working.
-      this.#failedConnections = 0;
-      this.#reconnectAt = 0;
-      queueMicrotask(() => this.#pump());
+    if (session.goawayLastStreamId > 0 && session.goawayCode === 0) {
+      if (session.answered > 0) this.#connectionWorked();
+      else this.#connectionFailed();
     }
     if (this.#live.size > 0) return;
     const waiters = this.#closedWaiters;
     this.#closedWaiters = [];
     for (const wake of waiters) wake();
+  }
+
+  /** APNs answered on a connection: the next one needs no backoff. */
+  #connectionWorked(): void {
+    if (this.#failedConnections === 0) return;
+    this.#failedConnections = 0;
+    this.#reconnectAt = 0;
+    queueMicrotask(() => this.#pump());
+  }
+
+  #connectionFailed(): void {
+    const delay = backoffDelay(this.#failedConnections++, this.#options.reconnectBackoff, this.#options.random);
+    this.#reconnectAt = this.#options.now() + delay;
   }
 
   settled(job: Job, result: JobResult): void {

@@ -89,7 +89,17 @@ export class NodeHttp2Transport<L extends TransportStreamListener> implements Tr
     if (r.priority !== undefined) headers['apns-priority'] = r.priority;
     if (r.expiration !== undefined) headers['apns-expiration'] = r.expiration;
     if (r.collapseId !== undefined) headers['apns-collapse-id'] = r.collapseId;
-    const request = this.#session.request(headers, { endStream: r.body.length === 0 });
+    let request: http2.ClientHttp2Stream;
+    try {
+      request = this.#session.request(headers, { endStream: r.body.length === 0 });
+    } catch (error) {
+      // node:http2 refuses new streams once it is going away (GOAWAY, ids used up): the
+      // request never left, so it is unprocessed. Told from a microtask, as a reset would be.
+      this.#goingAway = true;
+      const id = this.#nextOrphanId--;
+      queueMicrotask(() => listener.onReset(-1, true, socketCause(error as Error)));
+      return id;
+    }
     const stream: OpenStream<L> = { id: request.id ?? this.#nextOrphanId--, request, listener };
     this.#streams.set(stream.id, stream);
     const finish = (fields: string[] | undefined): void => {
