@@ -125,7 +125,7 @@ class ApnsStream {
   }
 
   #end(): void {
-    if (this.status === 0) return this.session.streamEnded(this, ErrorCode.PROTOCOL_ERROR, false, undefined);
+    if (this.status === 0) return this.session.settle(this, { kind: 'lost', detail: 'APNs ended the request stream without a response status; APNs may or may not have taken the notification.' });
     this.session.settle(this, { kind: 'response', status: this.status, apnsId: this.apnsId, body: this.body });
   }
 }

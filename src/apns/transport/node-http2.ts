@@ -43,6 +43,9 @@ export class NodeHttp2Transport<L extends TransportStreamListener> implements Tr
       port: options.port,
       ...(options.servername === undefined ? {} : { servername: options.servername }),
       settings: { enablePush: false, initialWindowSize: STREAM_RECEIVE_WINDOW },
+      // Until the server's SETTINGS say otherwise its stream limit is unlimited (RFC 9113
+      // §6.5.2), as on the wire — not node's assumed 100; canOpenStream follows remoteSettings.
+      peerMaxConcurrentStreams: 2 ** 32 - 1,
     });
     this.#session = session;
     session.on('remoteSettings', () => {
