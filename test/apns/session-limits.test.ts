@@ -59,6 +59,32 @@ for (const transport of TRANSPORT_NAMES) describe(`over ${transport}`, () => {
     assert.match(detailOf(outcome!), /Sent 3 times; last: not processed: above the last stream id of APNs sent GOAWAY PROTOCOL_ERROR/);
   });
 
+  test('handovers past graceful GOAWAYs that let one stream through are bounded by maxHandovers', async () => {
+    // Every connection: GOAWAY(NO_ERROR) letting stream 1 through, which is answered.
+    const server = await h2Server((stream, _ordinal, session) => {
+      if (stream.id === 1) {
+        session.goaway(http2.constants.NGHTTP2_NO_ERROR, 1);
+        stream.respond({ ':status': 200 }, { endStream: true });
+      }
+    });
+    const client = await clientFor(server, transport, { maxHandovers: 3 });
+    const outcomes = await within(sendMany(client, 20), 20_000, '20 notifications');
+    // Connection k answers one notification and hands the rest over; after 3 handovers the
+    // remaining 16 stop: 4 accepted over 4 connections.
+    assert.deepEqual(countBy(outcomes), { accepted: 4, 'retry RefusedStream': 16 });
+    assert.equal(server.connections, 4);
+  });
+
+  test('a response that sends a status but never ends is answered with that status at its deadline', async () => {
+    const server = await h2Server((stream) => {
+      stream.respond({ ':status': 400 });
+      stream.write('{"reason":"BadDev');
+    });
+    const client = await clientFor(server, transport, { requestTimeoutMs: 200 });
+    const [outcome] = await within(sendMany(client, 1), 10_000, 'one notification');
+    assert.deepEqual([outcome!.class, outcome!.status, reasonOf(outcome!)], ['rejected', 400, 'HTTP400']);
+  });
+
   test('reconnects after failed connections back off exponentially with jitter', async () => {
     const server = await rawFrameServer((_id, socket) => socket.end(goawayFrame(0, NGHTTP2_PROTOCOL_ERROR)));
     const baseMs = 80;

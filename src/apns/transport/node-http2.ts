@@ -3,6 +3,7 @@
 // against it (bench/apns). It costs more CPU per notification (a Duplex stream and a header
 // object per request), which is why it is not the default.
 import http2 from 'node:http2';
+import type { Socket } from 'node:net';
 import { ErrorCode } from '../http2/frames.ts';
 import type { PreparedRequest } from '../notification.ts';
 import { DEVICE_PATH_PREFIX } from '../request-rules.ts';
@@ -161,7 +162,15 @@ export class NodeHttp2Transport<L extends TransportStreamListener> implements Tr
 
   destroy(cause?: CloseCause): void {
     this.#cause ??= cause;
+    // node:http2 closes a session by ending its socket and waits for the server to end its
+    // side too, which a server may never do: then 'close' never comes. Cut the socket off
+    // after a moment (its GOAWAY has left by then), and close here if node still does not.
+    const socket = this.#session.socket as Socket | undefined;
     if (!this.#session.destroyed) this.#session.destroy();
+    setImmediate(() => {
+      socket?.destroy();
+      setImmediate(() => this.#onClose());
+    });
   }
 
   ref(): void {
