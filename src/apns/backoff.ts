@@ -8,6 +8,9 @@ export interface BackoffPolicy {
 
 export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 1000, maxMs: 60_000 };
 
+/** Between connection attempts after connections that failed or made no progress. */
+export const DEFAULT_RECONNECT_BACKOFF: BackoffPolicy = { baseMs: 100, maxMs: 30_000 };
+
 /**
  * Delay before retry number `attempt` (0 = first retry): exponential, capped, with "equal
  * jitter" (half fixed, half random) so that many senders told to back off at once do not all

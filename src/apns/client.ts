@@ -2,13 +2,14 @@ import type { KeyObject } from 'node:crypto';
 import type { SecureContextOptions } from 'node:tls';
 import { CertpushError } from '../errors.ts';
 import { type Identity, type IdentitySource, identityToTls, loadIdentity } from '../pki/identity.ts';
-import { type BackoffPolicy, DEFAULT_BACKOFF } from './backoff.ts';
+import { type BackoffPolicy, DEFAULT_BACKOFF, DEFAULT_RECONNECT_BACKOFF } from './backoff.ts';
 import { type Endpoint, resolveEndpoint } from './endpoints.ts';
 import { JwtSigner } from './jwt-signer.ts';
 import { mdmNotification, type Notification, prepareNotification } from './notification.ts';
 import type { Outcome } from './outcome.ts';
 import type { OutcomeClass } from './reasons.ts';
 import { type PoolStats, SessionPool } from './session-pool.ts';
+import { TRANSPORT_NAMES, type TransportName } from './transport/transport.ts';
 
 /** Token auth: the `.p8` signing key from the developer account. */
 export interface TokenCredential {
@@ -36,6 +37,11 @@ export interface ApnsClientOptions {
   ca?: string | Buffer | Array<string | Buffer>;
   /** Default `apns-topic`. With a certificate it defaults to the certificate's UID (the MDM topic). */
   topic?: string;
+  /**
+   * The HTTP/2 implementation: `certpush` (default: certpush's own wire, the faster one) or
+   * `node` (node:http2). Same pool, queue, limits and outcomes on both.
+   */
+  transport?: TransportName;
   /** HTTP/2 connections to open at most. Default 1. */
   maxSessions?: number;
   /** Streams per connection at most (the server's limit applies when lower). Default 1000. */
@@ -46,10 +52,21 @@ export interface ApnsClientOptions {
    * notifications alive at once (and so longer than a young-generation GC cycle).
    */
   maxQueued?: number;
-  /** Resends of a request the server did not process (REFUSED_STREAM, GOAWAY). Default 5. */
+  /**
+   * Resends of a request the server did not process (REFUSED_STREAM, or a GOAWAY with an error
+   * code or that let nothing through). Default 5. Handovers past a graceful GOAWAY that let
+   * other requests through do not count, up to `maxHandovers`.
+   */
   maxResends?: number;
-  /** Time for APNs to answer one request. Default 10 s. */
+  /** Handovers past graceful GOAWAYs one request may take. Default 100. */
+  maxHandovers?: number;
+  /**
+   * Time for APNs to answer one request, from when it is put on a stream. A response that
+   * started but has not ended by then is cancelled (RST_STREAM CANCEL). Default 10 s.
+   */
   requestTimeoutMs?: number;
+  /** Time a notification may wait in the queue for a stream, from `send`. Default 30 s. */
+  queueTimeoutMs?: number;
   /** Time to connect (TCP + TLS + HTTP/2 settings). Default 10 s. */
   connectTimeoutMs?: number;
   /** PING period on a connection. Default 60 s. */
@@ -60,6 +77,11 @@ export interface ApnsClientOptions {
   idleTimeoutMs?: number;
   /** Retry delays for `retry` outcomes. */
   backoff?: Partial<BackoffPolicy>;
+  /**
+   * Delays before a new connection after connections that failed or ended without an answer
+   * (exponential with jitter). Default base 100 ms, cap 30 s.
+   */
+  reconnectBackoff?: Partial<BackoffPolicy>;
   /** Clock (ms since epoch) for token age and timeouts. Default Date.now. */
   now?: () => number;
   /** Random source in [0, 1) for backoff jitter. Default Math.random. */
@@ -117,20 +139,33 @@ export class ApnsClient {
       if (!Number.isFinite(v) || v <= 0) throw new CertpushError('APNS_OPTION', `APNs client option ${name} must be a positive number (got ${value}).`);
       return v;
     };
+    const transport = options.transport ?? 'certpush';
+    if (!TRANSPORT_NAMES.includes(transport)) {
+      throw new CertpushError('APNS_OPTION', `APNs client option transport must be ${TRANSPORT_NAMES.map((n) => `'${n}'`).join(' or ')} (got ${JSON.stringify(transport)}).`);
+    }
+    const count = (name: string, value: number | undefined, fallback: number): number => {
+      const v = value ?? fallback;
+      if (!Number.isInteger(v) || v < 0) throw new CertpushError('APNS_OPTION', `APNs client option ${name} must be a whole number, 0 or more (got ${value}).`);
+      return v;
+    };
     this.#pool = new SessionPool({
       endpoint: this.endpoint,
       tls,
+      transport,
       providerTokens: signer,
       maxSessions: positive('maxSessions', options.maxSessions, 1),
       maxConcurrentStreams: positive('maxConcurrentStreams', options.maxConcurrentStreams, 1000),
       maxQueued: positive('maxQueued', options.maxQueued, 1000),
-      maxResends: options.maxResends ?? 5,
+      maxResends: count('maxResends', options.maxResends, 5),
+      maxHandovers: count('maxHandovers', options.maxHandovers, 100),
       requestTimeoutMs: positive('requestTimeoutMs', options.requestTimeoutMs, 10_000),
+      queueTimeoutMs: positive('queueTimeoutMs', options.queueTimeoutMs, 30_000),
       connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs, 10_000),
       pingIntervalMs: positive('pingIntervalMs', options.pingIntervalMs, 60_000),
       pingTimeoutMs: positive('pingTimeoutMs', options.pingTimeoutMs, 10_000),
       idleTimeoutMs: positive('idleTimeoutMs', options.idleTimeoutMs, 5 * 60_000),
       backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
+      reconnectBackoff: { ...DEFAULT_RECONNECT_BACKOFF, ...options.reconnectBackoff },
       now: options.now ?? Date.now,
       random: options.random ?? Math.random,
     });
@@ -241,7 +276,10 @@ export class ApnsClient {
     return this.#pool.stats();
   }
 
-  /** Finish what is queued and in flight, then close the connections. Sending afterwards throws. */
+  /**
+   * Finish what is queued and in flight, then close every connection (draining ones too) and
+   * resolve when they are closed. Sending afterwards throws.
+   */
   close(): Promise<void> {
     return this.#pool.close();
   }

@@ -8,3 +8,4 @@ export * from './notification.ts';
 export * from './outcome.ts';
 export * from './reasons.ts';
 export * from './request-rules.ts';
+export type { TransportName } from './transport/transport.ts';

@@ -52,6 +52,21 @@ export class JobQueue<T> {
     return all;
   }
 
+  /** Remove the items `test` picks, keeping the others in order; returns the removed, front first. O(n). */
+  removeWhere(test: (item: T) => boolean): T[] {
+    const removed: T[] = [];
+    const mask = this.#items.length - 1;
+    let kept = 0;
+    for (let i = 0; i < this.#length; i++) {
+      const item = this.#items[(this.#head + i) & mask] as T;
+      if (test(item)) removed.push(item);
+      else this.#items[(this.#head + kept++) & mask] = item;
+    }
+    for (let i = kept; i < this.#length; i++) this.#items[(this.#head + i) & mask] = undefined;
+    this.#length = kept;
+    return removed;
+  }
+
   #resize(capacity: number): void {
     const items = new Array<T | undefined>(capacity);
     for (let i = 0; i < this.#length; i++) items[i] = this.#items[(this.#head + i) & (this.#items.length - 1)];

@@ -17,7 +17,7 @@ export interface Failed {
   class: Exclude<OutcomeClass, 'accepted'>;
   /** HTTP status from APNs; 0 when APNs never answered (checked locally, connection lost, timeout). */
   status: number;
-  /** Apple's reason (e.g. `Unregistered`), or certpush's for what APNs never saw: `ConnectionLost`, `ConnectionFailed`, `Timeout`, `RefusedStream`. */
+  /** Apple's reason (e.g. `Unregistered`), or certpush's for what APNs never saw: `ConnectionLost`, `ConnectionFailed`, `Timeout`, `RefusedStream`, `StreamReset`. */
   reason: string;
   /** APNs (410): when the token stopped being valid for the topic. */
   timestamp?: Date;
@@ -42,7 +42,8 @@ export const LOCAL_REASONS = {
   ConnectionLost: 'The connection closed before APNs answered; APNs may or may not have taken the notification.',
   ConnectionFailed: 'Could not connect to APNs.',
   Timeout: 'APNs did not answer in time.',
-  RefusedStream: 'APNs kept refusing the request stream (REFUSED_STREAM).',
+  RefusedStream: 'APNs did not process the request, however often it was sent (REFUSED_STREAM, or GOAWAY before processing it).',
+  StreamReset: 'APNs reset the request stream without answering: a server-side failure; send it again.',
 } as const;
 
 /** An outcome for a request checked locally and never sent, with Apple's reason and status. */
