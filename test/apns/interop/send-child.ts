@@ -17,7 +17,8 @@ function print(line: object): void {
 
 // The watchdog is unref'd: it must never be the thing that keeps this process alive.
 const watchdog = setTimeout(() => {
-  print({ hung: true, tally, stats: client.stats() });
+  const { warmup, main } = tally;
+  print({ hung: true, warmup: [warmup.classes, warmup.reasons], main: [main.classes, main.reasons], stats: client.stats() });
   process.exit(3);
 }, config.deadlineMs);
 watchdog.unref();
