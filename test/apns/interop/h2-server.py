@@ -55,6 +55,8 @@ stats = {
     'resets_received': 0,
     # GOAWAY error codes the client sent us.
     'client_goaways': [],
+    # Connections on which the client sent at least one GOAWAY (it may send more than one).
+    'connections_with_client_goaway': 0,
     # Connections the client closed after we sent GOAWAY on them.
     'closed_after_goaway': 0,
     'goaways_sent': 0,
@@ -83,6 +85,7 @@ class Connection:
         self.goaway_last = None
         self.highest = 0
         self.held = []
+        self.client_goaway = False
         self.table_changed = False
         self.pushed = False
 
@@ -141,6 +144,9 @@ class Connection:
             stats['resets_received'] += 1
         elif isinstance(event, h2.events.ConnectionTerminated):
             stats['client_goaways'].append(int(event.error_code))
+            if not self.client_goaway:
+                self.client_goaway = True
+                stats['connections_with_client_goaway'] += 1
 
     def answer_later(self, stream_id):
         try:

@@ -24,6 +24,8 @@ interface H2ServerStats {
   duplicates: number;
   resets_sent: number;
   client_goaways: number[];
+  connections_with_client_goaway: number;
+  resets_received: number;
   closed_after_goaway: number;
   goaways_sent: number;
   stalled: number;
@@ -83,7 +85,8 @@ for (const transport of transports()) {
     assert.equal(stats.goaways_sent, 1);
     assert.equal(stats.duplicates, 0, 'nothing at or below GOAWAY\'s last stream id was sent twice');
     assert.equal(stats.closed_after_goaway, 1, 'the client closed the connection that got GOAWAY');
-    assert.deepEqual(stats.client_goaways, Array(stats.connections).fill(0), 'the client sent GOAWAY NO_ERROR on every connection it closed');
+    assert.equal(stats.connections_with_client_goaway, stats.connections, 'the client sent GOAWAY on every connection it closed');
+    assert.ok(stats.client_goaways.every((code) => code === 0), `every GOAWAY from the client was NO_ERROR: ${stats.client_goaways.join(', ')}`);
   });
 
   test(`[${t}] python-h2 sending GOAWAY and never answering the streams it kept: those time out, the rest are accepted once, and the connection is closed`, { skip }, async () => {
@@ -93,18 +96,20 @@ for (const transport of transports()) {
     const stats = await server.stop();
     assert.ok(stats.stalled > 0, 'some streams were open below the last stream id');
     assertOutcomes(report.tally.main, { accepted: 200 - stats.stalled, retry: stats.stalled }, 200);
-    assert.equal(report.tally.main.reasons['0 Timeout'], stats.stalled);
+    assert.equal(report.tally.main.reasons['0 Timeout'], stats.stalled, `streams at or below GOAWAY's last stream id wait for their answer until the deadline: ${JSON.stringify(report.tally.main.reasons)}`);
     assert.equal(stats.duplicates, 0);
     assert.equal(stats.closed_after_goaway, 1, 'the client closed the connection that got GOAWAY');
   });
 
-  test(`[${t}] python-h2 answering HEADERS 200 that never end, with 10 streams: those 50 time out, the other 150 are accepted`, { skip }, async () => {
+  test(`[${t}] python-h2 answering HEADERS 200 that never end, with 10 streams: all 200 accepted, and those 50 streams cancelled to free their slots`, { skip }, async () => {
     const creds = await credentials();
     const server = await h2Server('never-end');
     const { report } = await runClient(creds, { endpoint: server.url, transport: t, count: 200, topic: creds.identity.topic, options: { requestTimeoutMs: 1000 }, deadlineMs: 30_000 });
-    await server.stop();
-    assertOutcomes(report.tally.main, { accepted: 150, retry: 50 }, 200);
-    assert.equal(report.tally.main.reasons['0 Timeout'], 50);
+    const stats = await server.stop();
+    // A 200 in HEADERS is APNs' acceptance; the unended stream must still be reset (RST_STREAM)
+    // by its deadline, or its slot is never given back and the queue behind it waits forever.
+    assertOutcomes(report.tally.main, { accepted: 200 }, 200);
+    assert.equal(stats.resets_received, 50, 'each unended stream was reset by the client');
   });
 
   test(`[${t}] python-h2 sending PUSH_PROMISE (push disabled): a connection error with PROTOCOL_ERROR; that request is a retry, the next 100 accepted`, { skip }, async () => {
