@@ -6,7 +6,7 @@
 // authentication (the tables say so). Then one long certpush run for flat memory.
 //
 // Env: CERTPUSH_BENCH_APNS_N (default 100000), CERTPUSH_BENCH_APNS_ROUNDS (3),
-//      CERTPUSH_BENCH_APNS_INDEPENDENT_N (default N; 0 skips the nghttpd table),
+//      CERTPUSH_BENCH_APNS_INDEPENDENT_N (default 50000; 0 skips the nghttpd table),
 //      CERTPUSH_BENCH_APNS_LONG_N (1000000; 0 skips the long run),
 //      CERTPUSH_BENCH_APNS_NODE_APN_BATCH (100: node-apn's best setting found here; see below).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -80,7 +80,7 @@ export async function run(): Promise<void> {
     fs.writeFileSync(path.join(dir, 'push.key'), privateKeyToPem(key), { mode: 0o600 });
     fs.writeFileSync(path.join(dir, 'topic.txt'), topic);
 
-    const independentN = Number(process.env.CERTPUSH_BENCH_APNS_INDEPENDENT_N ?? n);
+    const independentN = Number(process.env.CERTPUSH_BENCH_APNS_INDEPENDENT_N ?? 50_000);
     if (independentN > 0) await independentServerTable(dir, independentN, rounds, nodeApnBatch, topic);
 
     const sim = await startSimulator(dir, false);
