@@ -61,6 +61,8 @@ stats = {
     'closed_after_goaway': 0,
     'goaways_sent': 0,
     'protocol_errors': [],
+    # never-end: unended streams still open when their connection ended (not reset before).
+    'unended_at_close': 0,
     # goaway-stall: requests at or below GOAWAY's last stream id left unanswered.
     'stalled': 0,
 }
@@ -86,6 +88,7 @@ class Connection:
         self.highest = 0
         self.held = []
         self.client_goaway = False
+        self.unended = set()
         self.table_changed = False
         self.pushed = False
 
@@ -125,6 +128,7 @@ class Connection:
         finally:
             if self.goaway_last is not None:
                 stats['closed_after_goaway'] += 1
+            stats['unended_at_close'] += len(self.unended)
             self.writer.close()
 
     def handle(self, event):
@@ -142,6 +146,7 @@ class Connection:
             self.answer(event.stream_id)
         elif isinstance(event, h2.events.StreamReset):
             stats['resets_received'] += 1
+            self.unended.discard(event.stream_id)
         elif isinstance(event, h2.events.ConnectionTerminated):
             stats['client_goaways'].append(int(event.error_code))
             if not self.client_goaway:
@@ -218,6 +223,7 @@ class Connection:
         headers = [(':status', '200'), ('apns-id', str(uuid.uuid4()))]
         if MODE == 'never-end' and number % 4 == 0:
             self.conn.send_headers(stream_id, headers, end_stream=False)
+            self.unended.add(stream_id)
             return
         if MODE == 'padding':
             if number % 3 == 0:

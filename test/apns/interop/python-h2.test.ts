@@ -26,6 +26,7 @@ interface H2ServerStats {
   client_goaways: number[];
   connections_with_client_goaway: number;
   resets_received: number;
+  unended_at_close: number;
   closed_after_goaway: number;
   goaways_sent: number;
   stalled: number;
@@ -108,8 +109,10 @@ for (const transport of transports()) {
     const stats = await server.stop();
     // A 200 in HEADERS is APNs' acceptance; the unended stream must still be reset (RST_STREAM)
     // by its deadline, or its slot is never given back and the queue behind it waits forever.
+    // Those still open when close() ends the connection are ended by that (at most the 10 allowed).
     assertOutcomes(report.tally.main, { accepted: 200 }, 200);
-    assert.equal(stats.resets_received, 50, 'each unended stream was reset by the client');
+    assert.equal(stats.resets_received + stats.unended_at_close, 50, 'each unended stream was reset by the client or ended with its connection');
+    assert.ok(stats.unended_at_close <= 10);
   });
 
   test(`[${t}] python-h2 sending PUSH_PROMISE (push disabled): a connection error with PROTOCOL_ERROR; that request is a retry, the next 100 accepted`, { skip }, async () => {
