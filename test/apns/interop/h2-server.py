@@ -25,6 +25,8 @@ Modes:
                   disabled push: a connection error for it)
   padding         every answer's DATA padded (255 bytes); token % 3 == 0: 400 BadDeviceToken
   small-window    INITIAL_WINDOW_SIZE 16: request bodies come 16 bytes at a time
+  goaway-zero     every connection: at its first request, GOAWAY(NO_ERROR, last stream id 0),
+                  then closed: nothing is ever processed (a server that fails every connection)
   rst-codes       token % 5 == 1: RST_STREAM INTERNAL_ERROR; == 3: ENHANCE_YOUR_CALM;
                   == 2: REFUSED_STREAM the first time the token is seen, then 200
 """
@@ -134,6 +136,14 @@ class Connection:
     def handle(self, event):
         if isinstance(event, h2.events.RequestReceived):
             stats['requests'] += 1
+            if MODE == 'goaway-zero':
+                if self.goaway_last is None:
+                    self.goaway_last = 0
+                    stats['goaways_sent'] += 1
+                    self.flush()
+                    self.writer.write(frame(0x7, 0, 0, struct.pack('>II', 0, 0)))
+                    self.writer.close()
+                return
             self.highest = max(self.highest, event.stream_id)
             headers = dict(event.headers)
             self.paths[event.stream_id] = headers.get(':path', '')
