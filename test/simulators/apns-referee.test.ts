@@ -4,6 +4,7 @@
 // client's local checks and the simulator are compared on random notifications, so a rule
 // that is wrong on one side shows up as a disagreement.
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import http2 from 'node:http2';
 import { test } from 'node:test';
 import fc from 'fast-check';
@@ -117,6 +118,24 @@ for (const [what, headers, body] of AT_THE_LIMIT) {
     }
   });
 }
+
+test('the simulator answers a token-auth request without apns-topic with 400 MissingTopic, and with one with 200', async () => {
+  const key = crypto.generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const { sim, pki } = await simulator({ tokenKeys: [{ keyId: 'KEY1234567', teamId: 'TEAM123456', publicKey: key.publicKey }] });
+  // A provider token made here by hand (ES256 over {alg, kid}.{iss, iat}), not by the client.
+  const enc = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const input = `${enc({ alg: 'ES256', kid: 'KEY1234567' })}.${enc({ iss: 'TEAM123456', iat: Math.floor(Date.now() / 1000) })}`;
+  const jwt = `${input}.${crypto.sign('sha256', Buffer.from(input), { key: key.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
+  const session = http2.connect(sim.url, { ca: pki.serverCa.cert });
+  session.on('error', () => {});
+  try {
+    const headers = { ':method': 'POST', ':path': `/3/device/${TOKEN}`, authorization: `bearer ${jwt}`, 'apns-push-type': 'alert' };
+    assert.deepEqual(await request(session, headers, '{}'), { status: 400, reason: 'MissingTopic' });
+    assert.deepEqual(await request(session, { ...headers, 'apns-topic': 'com.example.app' }, '{}'), { status: 200, reason: undefined });
+  } finally {
+    session.close();
+  }
+});
 
 test('the simulator\'s reason table and the client\'s list the same reasons with the same statuses', () => {
   const simulatorTable = Object.entries(APPLE_REASON_STATUS).sort();
