@@ -90,6 +90,9 @@ class Connection:
         self.highest = 0
         self.held = []
         self.client_goaway = False
+        # After the client's GOAWAY, h2 refuses every frame in and out (its connection state is
+        # CLOSED), though answers to open streams are still legal: they go out by hand then.
+        self.peer_gone = False
         self.unended = set()
         self.table_changed = False
         self.pushed = False
@@ -116,6 +119,8 @@ class Connection:
                 data = await self.reader.read(65536)
                 if not data:
                     break
+                if self.peer_gone:
+                    continue  # nothing more to learn from the client; keep the connection up
                 try:
                     events = self.conn.receive_data(data)
                 except h2.exceptions.ProtocolError as error:
@@ -162,13 +167,19 @@ class Connection:
             if not self.client_goaway:
                 self.client_goaway = True
                 stats['connections_with_client_goaway'] += 1
+            self.peer_gone = True
 
     def answer_later(self, stream_id):
-        try:
-            self.respond(stream_id)
-            self.flush()
-        except h2.exceptions.ProtocolError:
-            pass  # the client reset the stream or ended the connection meanwhile
+        if self.writer.is_closing():
+            return
+        self.flush()
+        path = self.paths.pop(stream_id, '')
+        token = path[len('/3/device/'):]
+        # HEADERS(200, END_STREAM) written by hand with h2's own HPACK encoder, so the client's
+        # decoder stays in step whether or not h2 still accepts to send.
+        block = self.conn.encoder.encode([(':status', '200'), ('apns-id', str(uuid.uuid4()))])
+        self.writer.write(frame(0x1, 0x5, stream_id, block))
+        self.count_accepted(token)
 
     def answer(self, stream_id):
         if MODE in ('goaway-open', 'goaway-stall') and self.first:
