@@ -1,9 +1,12 @@
-// APNs: N MDM pushes over mutual TLS to the simulator on loopback — certpush's ApnsClient vs
-// @parse/node-apn, in the same run, plus h2load (a C HTTP/2 client) as the ceiling. h2load
-// cannot present a client certificate, so it runs against a second simulator started without
-// client auth (the table says so). Then one long certpush run for flat memory.
+// APNs, three tables. First, against a server nobody here wrote and that is not the
+// bottleneck (nghttpd, C): certpush's wire, the same client on the node:http2 transport,
+// @parse/node-apn, Go's net/http client and h2load, side by side. Then N MDM pushes over mutual
+// TLS to the simulator on loopback — certpush vs node-apn, plus h2load as the ceiling. h2load
+// cannot present a client certificate, so it runs against a server without client
+// authentication (the tables say so). Then one long certpush run for flat memory.
 //
 // Env: CERTPUSH_BENCH_APNS_N (default 100000), CERTPUSH_BENCH_APNS_ROUNDS (3),
+//      CERTPUSH_BENCH_APNS_INDEPENDENT_N (default 50000; 0 skips the nghttpd table),
 //      CERTPUSH_BENCH_APNS_LONG_N (1000000; 0 skips the long run),
 //      CERTPUSH_BENCH_APNS_NODE_APN_BATCH (100: node-apn's best setting found here; see below).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -13,6 +16,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { generateRsaKey, privateKeyToPem } from '../src/pki/key.ts';
 import { createTestPki, issueMdmPushCertificate, writeTestPki } from '../src/simulators/test-pki.ts';
+import { buildGoClient, runH2load, runProgram } from './apns/external.ts';
+import { hasNghttpd, startNghttpd } from './apns/nghttpd.ts';
 import { type ContenderResult, runContender, runRounds } from './lib/contender.ts';
 import { printTable } from './lib/table.ts';
 
@@ -58,23 +63,6 @@ function startSimulator(dir: string, noClientAuth: boolean): Promise<RunningSimu
   });
 }
 
-/** h2load against the no-client-auth simulator; CPU and peak RSS of h2load via getrusage(RUSAGE_CHILDREN). */
-function runH2load(url: string, n: number, dir: string, topic: string): ContenderResult | null {
-  if (spawnSync('h2load', ['--version']).status !== 0) return null;
-  const payload = path.join(dir, 'payload.json');
-  fs.writeFileSync(payload, '{"mdm":"bench-push-magic"}');
-  const args = ['h2load', '-n', String(n), '-c', '1', '-m', '1000', '-d', payload,
-    '-H', `apns-topic: ${topic}`, '-H', 'apns-push-type: mdm', `${url}/3/device/${'0'.repeat(63)}1`];
-  const script = 'import json,resource,subprocess,sys,time\nt=time.time();p=subprocess.run(sys.argv[1:],capture_output=True,text=True);e=time.time()-t\nr=resource.getrusage(resource.RUSAGE_CHILDREN)\nprint(json.dumps({"out":p.stdout,"code":p.returncode,"wall":e,"cpu":r.ru_utime+r.ru_stime,"rss":r.ru_maxrss}))';
-  const run = spawnSync('python3', ['-c', script, ...args], { encoding: 'utf8' });
-  if (run.status !== 0) return null;
-  const report = JSON.parse(run.stdout) as { out: string; code: number; wall: number; cpu: number; rss: number };
-  const succeeded = Number(/(\d+) succeeded/.exec(report.out)?.[1] ?? 0);
-  const finished = /finished in ([\d.]+)(m?s)/.exec(report.out);
-  const elapsedMs = finished ? Number(finished[1]) * (finished[2] === 's' ? 1000 : 1) : report.wall * 1000;
-  return { name: 'h2load (C, no client cert)', count: succeeded, elapsedMs, cpuUs: report.cpu * 1e6, maxRssBytes: report.rss * 1024, extra: { failed: n - succeeded } };
-}
-
 export async function run(): Promise<void> {
   const n = Number(process.env.CERTPUSH_BENCH_APNS_N ?? 100_000);
   const rounds = Number(process.env.CERTPUSH_BENCH_APNS_ROUNDS ?? 3);
@@ -92,6 +80,9 @@ export async function run(): Promise<void> {
     fs.writeFileSync(path.join(dir, 'push.key'), privateKeyToPem(key), { mode: 0o600 });
     fs.writeFileSync(path.join(dir, 'topic.txt'), topic);
 
+    const independentN = Number(process.env.CERTPUSH_BENCH_APNS_INDEPENDENT_N ?? 50_000);
+    if (independentN > 0) await independentServerTable(dir, independentN, rounds, nodeApnBatch, topic);
+
     const sim = await startSimulator(dir, false);
     const env = { APNS_BENCH_DIR: dir, APNS_BENCH_URL: sim.url, APNS_BENCH_N: String(n) };
     let rows: ContenderResult[];
@@ -108,7 +99,7 @@ export async function run(): Promise<void> {
 
     const open = await startSimulator(dir, true);
     try {
-      const h2load = runH2load(open.url, n, dir, topic);
+      const h2load = runH2load('h2load (C, no client cert)', `${open.url}/3/device/${'0'.repeat(63)}1`, n, dir, topic);
       if (h2load) rows.push(h2load);
       else process.stdout.write('\n(h2load not installed: `apt-get install nghttp2-client` adds the C ceiling row)\n');
     } finally {
@@ -135,4 +126,66 @@ export async function run(): Promise<void> {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The client's transport option exists once the transport seam (src/apns/transport/) is in the tree. */
+function hasNodeTransport(): boolean {
+  return fs.existsSync(path.join(import.meta.dirname, '..', 'src', 'apns', 'transport'));
+}
+
+/**
+ * certpush's wire, its node:http2 transport, node-apn, Go's net/http client and h2load against
+ * nghttpd on loopback, one device token for all (nghttpd serves one file). The mTLS contenders
+ * run against an nghttpd that asks for the client certificate; h2load against one that does not.
+ */
+async function independentServerTable(dir: string, n: number, rounds: number, nodeApnBatch: number, topic: string): Promise<void> {
+  if (!hasNghttpd()) {
+    process.stdout.write('\n(nghttpd not installed: `apt-get install nghttp2-server` adds the independent-server table)\n');
+    return;
+  }
+  const token = 'b'.repeat(64);
+  const mtls = await startNghttpd(path.join(dir, 'nghttpd-mtls'), token, true, dir);
+  const rows: ContenderResult[] = [];
+  const nodeApnName = `node-apn (send() per ${nodeApnBatch} tokens)`;
+  try {
+    const env = { APNS_BENCH_DIR: dir, APNS_BENCH_URL: mtls.url, APNS_BENCH_N: String(n), APNS_BENCH_TOKEN: token };
+    const goClient = buildGoClient(dir);
+    const contenders: Array<() => Promise<ContenderResult>> = [
+      () => runContender('certpush (certpush wire)', path.join(here, 'certpush.ts'), [], { ...env, APNS_BENCH_TRANSPORT: 'certpush' }),
+    ];
+    if (hasNodeTransport()) contenders.push(() => runContender('certpush (node:http2 transport)', path.join(here, 'certpush.ts'), [], { ...env, APNS_BENCH_TRANSPORT: 'node' }));
+    else process.stdout.write('\n(the node:http2 transport row needs the transport seam, src/apns/transport/, which is not in this tree)\n');
+    contenders.push(() => runContender(nodeApnName, path.join(here, 'node-apn.ts'), [], { ...env, APNS_BENCH_BATCH: String(nodeApnBatch) }));
+    if (goClient) {
+      contenders.push(() => runProgram('Go net/http client (1000 streams)', goClient, ['-url', mtls.url, '-n', String(n), '-streams', '1000', '-token', token, '-topic', topic,
+        '-cert', path.join(dir, 'push.pem'), '-key', path.join(dir, 'push.key'), '-ca', path.join(dir, 'server-ca.pem')]));
+    } else {
+      process.stdout.write('\n(go not installed: `apt-get install golang-go` adds the Go net/http client row)\n');
+    }
+    rows.push(...await runRounds(rounds, contenders));
+  } finally {
+    await mtls.stop();
+  }
+  const open = await startNghttpd(path.join(dir, 'nghttpd-open'), token, false, dir);
+  try {
+    const h2load = runH2load('h2load (C, no client cert)', `${open.url}/3/device/${token}`, n, dir, topic);
+    if (h2load) rows.push(h2load);
+  } finally {
+    await open.stop();
+  }
+  // Ratios to each peer: throughput (×, higher is better) and CPU per notification (×, lower is better).
+  const rate = (r: ContenderResult) => r.count / (r.elapsedMs / 1000);
+  const cpu = (r: ContenderResult) => r.cpuUs / Math.max(1, r.count);
+  const peers = [
+    ['node-apn', rows.find((r) => r.name === nodeApnName)],
+    ['Go', rows.find((r) => r.name.startsWith('Go '))],
+    ['h2load', rows.find((r) => r.name.startsWith('h2load'))],
+  ] as const;
+  for (const row of rows) {
+    for (const [label, peer] of peers) {
+      if (!peer || peer === row || peer.count === 0) continue;
+      row.extra = { ...row.extra, [`vs ${label}`]: `${(rate(row) / rate(peer)).toFixed(2)}×`, [`CPU vs ${label}`]: `${(cpu(row) / cpu(peer)).toFixed(2)}×` };
+    }
+  }
+  printTable(`APNs: ${n} MDM pushes to nghttpd (C, an independent server) on loopback, mTLS (median of ${rounds} rounds; h2load without client certificate)`, 'notification', rows);
 }

@@ -1,7 +1,8 @@
 // Contender: @parse/node-apn sends N MDM pushes over mTLS to the simulator.
 // APNS_BENCH_BATCH=0: one provider.send(note, allTokens) call, as its README shows; otherwise
 // awaited calls of that many tokens each.
-// Env: APNS_BENCH_DIR, APNS_BENCH_URL, APNS_BENCH_N, APNS_BENCH_BATCH.
+// Env: APNS_BENCH_DIR, APNS_BENCH_URL, APNS_BENCH_N, APNS_BENCH_BATCH; APNS_BENCH_TOKEN (one
+// device token for all, for a server that serves one path).
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -16,6 +17,7 @@ const apn = require('@parse/node-apn') as {
 const dir = process.env.APNS_BENCH_DIR!;
 const n = Number(process.env.APNS_BENCH_N ?? 100_000);
 const batch = Number(process.env.APNS_BENCH_BATCH ?? 0);
+const fixedToken = process.env.APNS_BENCH_TOKEN;
 const url = new URL(process.env.APNS_BENCH_URL!);
 const provider = new apn.Provider({
   cert: fs.readFileSync(path.join(dir, 'push.pem')),
@@ -36,7 +38,7 @@ await reportContender(async () => {
   const size = batch > 0 ? batch : n;
   for (let start = 0; start < n; start += size) {
     const tokens: string[] = [];
-    for (let i = start; i < Math.min(n, start + size); i++) tokens.push(i.toString(16).padStart(64, '0'));
+    for (let i = start; i < Math.min(n, start + size); i++) tokens.push(fixedToken ?? i.toString(16).padStart(64, '0'));
     const result = await provider.send(note, tokens);
     sent += result.sent.length;
     failed += result.failed.length;

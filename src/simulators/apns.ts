@@ -2,9 +2,9 @@ import crypto, { type KeyObject } from 'node:crypto';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { APNS_REASONS, type ApnsReason } from '../apns/reasons.ts';
-import { DEVICE_PATH_PREFIX, TOPIC_PATTERN } from '../apns/request-rules.ts';
 import { parseCertificateDer } from '../pki/certificate.ts';
+import { APPLE_REASON_STATUS, type AppleReason } from './apns/apple-reasons.ts';
+import { DEVICE_PATH as DEVICE_PATH_PREFIX, isTopic } from './apns/apple-request-rules.ts';
 import { type Delivery, DeliveryLog } from './apns/delivery-log.ts';
 import { type ApnsFaults, pickShareFault, seededRandom } from './apns/faults.ts';
 import { PROVIDER_TOKEN_LIFETIME_S, type RegisteredKey, verifyProviderToken } from './apns/provider-token.ts';
@@ -13,6 +13,11 @@ import { checkRequest, hasDuplicateHeaders } from './apns/request-check.ts';
 export type { ApnsFaults } from './apns/faults.ts';
 export type { Delivery } from './apns/delivery-log.ts';
 export type { RegisteredKey } from './apns/provider-token.ts';
+export type { AppleReason } from './apns/apple-reasons.ts';
+
+// The simulator judges requests by its own reading of Apple's tables (./apns/apple-*.ts), never
+// by the client's rules: it is the client's referee, so the two must be able to disagree.
+type ApnsReason = AppleReason;
 
 const { NGHTTP2_REFUSED_STREAM, NGHTTP2_NO_ERROR } = http2.constants;
 
@@ -252,7 +257,7 @@ export async function startApnsSimulator(options: ApnsSimulatorOptions): Promise
         const reason = checkProviderToken(authorization, state);
         if (typeof reason === 'string') return reason;
         if (topic === undefined) return 'MissingTopic';
-        if (!TOPIC_PATTERN.test(topic)) return 'BadTopic';
+        if (!isTopic(topic)) return 'BadTopic';
         if (reason.topics && !reason.topics.includes(topic)) return 'TopicDisallowed';
       } else {
         const certificate = peerCertificate(stream, state);
@@ -262,7 +267,7 @@ export async function startApnsSimulator(options: ApnsSimulatorOptions): Promise
         // APNs: without apns-topic, a certificate's own topic (its subject UID) is used.
         topic ??= certificate.topic ?? undefined;
         if (topic === undefined) return 'MissingTopic';
-        if (!TOPIC_PATTERN.test(topic)) return 'BadTopic';
+        if (!isTopic(topic)) return 'BadTopic';
         if (topic !== certificate.topic) return 'TopicDisallowed';
       }
     }
@@ -339,7 +344,7 @@ export async function startApnsSimulator(options: ApnsSimulatorOptions): Promise
 
   function reject(stream: http2.ServerHttp2Stream, reason: ApnsReason, headers: http2.IncomingHttpHeaders, state: SessionState): void {
     stats.rejected[reason] = (stats.rejected[reason] ?? 0) + 1;
-    const status = APNS_REASONS[reason].status;
+    const status = APPLE_REASON_STATUS[reason];
     const body: { reason: string; timestamp?: number } = { reason };
     // APNs: a 410 carries the time (ms) the token stopped being valid for the topic.
     if (status === 410) {

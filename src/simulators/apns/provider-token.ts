@@ -1,5 +1,5 @@
 import crypto, { type KeyObject } from 'node:crypto';
-import type { ApnsReason } from '../../apns/reasons.ts';
+import type { AppleReason as ApnsReason } from './apple-reasons.ts';
 
 /** A signing key registered with the simulator, as a team's key is with Apple. */
 export interface RegisteredKey {
