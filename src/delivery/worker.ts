@@ -134,6 +134,24 @@ export class DeliveryWorker {
     this.#wake = null;
   }
 
+  /**
+   * Run a write, retrying it while the database is away (a failover, a terminated backend), for
+   * as long as the batch's lease still has a quarter left; after that, rows come due again anyway.
+   */
+  async #persist(write: () => Promise<void>, claimedAt: number): Promise<void> {
+    let wait = 100;
+    for (;;) {
+      try {
+        return await write();
+      } catch (error) {
+        if (Date.now() + wait > claimedAt + this.#options.leaseMs * 0.75) throw error;
+        this.#options.log?.('warn', 'writing delivery outcomes failed; trying again', { error: (error as Error).message, retryInMs: wait });
+        await sleep(wait);
+        wait = Math.min(wait * 2, 5000);
+      }
+    }
+  }
+
   async #paused(): Promise<Set<string>> {
     if (Date.now() - this.#pausedCache.at > 1000) this.#pausedCache = { at: Date.now(), ids: new Set(await this.#ctx.store.tenants.pausedIds()) };
     return this.#pausedCache.ids;
@@ -186,7 +204,9 @@ export class DeliveryWorker {
     }));
 
     const store = this.#ctx.store;
-    await store.deliveries.finish(updates);
+    // The sends happened: losing their outcomes to a database blip would send them all again
+    // when the lease ends. Keep trying for most of the lease instead.
+    await this.#persist(() => store.deliveries.finish(updates), now);
     const byReason = Map.groupBy(invalidated, (i) => i.reason);
     for (const [reason, items] of byReason) await store.devices.markInvalid(items.map((i) => i.row.deviceId), reason);
     for (const [tenantId, items] of Map.groupBy(invalidated, (i) => i.row.tenantId)) {
