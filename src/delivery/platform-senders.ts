@@ -124,6 +124,19 @@ export class PlatformSenders {
     };
   }
 
+  /**
+   * The push endpoint a row goes to, for the circuit breaker: every MDM push goes to the one APNs
+   * endpoint; an MPNS push to its channel URI's host.
+   */
+  endpointOf(row: ClaimedDelivery): string {
+    if (row.platform !== 'mpns') return `apns ${this.#ctx.config.apnsEndpoint}`;
+    try {
+      return `mpns ${new URL(row.token ?? '').host}`;
+    } catch {
+      return 'mpns ?';
+    }
+  }
+
   invalidate(tenantId: string): void {
     this.#cache.invalidate(`${tenantId}:`);
   }

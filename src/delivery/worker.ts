@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ServiceContext } from '../service/context.ts';
 import type { NotificationPayload } from '../service/notifications.ts';
 import type { ClaimedDelivery, DeliveryUpdate } from '../store/deliveries.ts';
-import { type AttemptResult, DEFAULT_RETRY_POLICY, type RetryPolicy, rowUpdate } from './attempt-outcome.ts';
+import { type AttemptResult, DEFAULT_RETRY_POLICY, deferredUpdate, type RetryPolicy, type RetryWindow, rowUpdate } from './attempt-outcome.ts';
+import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.ts';
 import { PlatformSenders } from './platform-senders.ts';
 
 /** Something the worker noticed that others (webhooks, metrics, logs) care about. */
@@ -23,10 +24,13 @@ export interface WorkerOptions {
   concurrentBatches?: number;
   /** Wait when the queue is empty (a new notification in this process wakes it sooner). */
   pollMs?: number;
-  retry?: RetryPolicy;
+  retry?: Partial<RetryPolicy>;
+  /** When an unreachable push endpoint stops being tried for a while (see circuit-breaker.ts). */
+  circuit?: Omit<CircuitBreakerOptions, 'now'>;
   /**
-   * Multiply every retry wait by this (tests only: MPNS's "retry after an hour" cannot be
-   * waited for in a test). Default 1.
+   * Multiply every retry wait — the push service's, the row's backoff and the circuit's open
+   * time — by this (tests only: MPNS's "retry after an hour" cannot be waited for in a test).
+   * The retry window is not scaled. Default 1.
    */
   retryDelayScale?: number;
   /** Close a tenant's clients after this long unused. */
@@ -43,8 +47,13 @@ export interface WorkerOptions {
  */
 export class DeliveryWorker {
   readonly #ctx: ServiceContext;
-  readonly #options: Required<Omit<WorkerOptions, 'onEvent' | 'log'>> & Pick<WorkerOptions, 'onEvent' | 'log'>;
+  readonly #options: Required<Omit<WorkerOptions, 'onEvent' | 'log' | 'retry' | 'circuit'>> & Pick<WorkerOptions, 'onEvent' | 'log'>;
+  readonly #policy: RetryPolicy;
   readonly senders: PlatformSenders;
+  /** Push endpoints that stopped answering, shared by every tenant that sends there. */
+  readonly circuits: CircuitBreaker;
+  /** Notifications' creation times (their retry window starts there), by id. */
+  readonly #createdAt = new Map<string, number>();
   readonly #inFlight = new Set<Promise<void>>();
   #running = false;
   #loop: Promise<void> | null = null;
@@ -57,9 +66,14 @@ export class DeliveryWorker {
     // Options given as undefined keep their defaults (a plain spread would overwrite them).
     const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as WorkerOptions;
     this.#options = {
-      batchSize: 1000, leaseMs: 60_000, concurrentBatches: 2, pollMs: 500, retry: DEFAULT_RETRY_POLICY, retryDelayScale: 1, clientIdleMs: 10 * 60_000,
+      batchSize: 1000, leaseMs: 60_000, concurrentBatches: 2, pollMs: 500, retryDelayScale: 1, clientIdleMs: 10 * 60_000,
       ...given,
     };
+    const scale = this.#options.retryDelayScale;
+    const retry = { ...DEFAULT_RETRY_POLICY, ...Object.fromEntries(Object.entries(options.retry ?? {}).filter(([, v]) => v !== undefined)) };
+    this.#policy = { ...retry, backoff: { baseMs: retry.backoff.baseMs * scale, maxMs: retry.backoff.maxMs * scale } };
+    const circuit = options.circuit ?? {};
+    this.circuits = new CircuitBreaker({ threshold: circuit.threshold, openMs: (circuit.openMs ?? 1000) * scale, maxOpenMs: (circuit.maxOpenMs ?? 60_000) * scale });
     this.senders = new PlatformSenders(ctx, { idleMs: this.#options.clientIdleMs });
   }
 
@@ -152,6 +166,19 @@ export class DeliveryWorker {
     }
   }
 
+  /** Each row's retry window: its notification's expiration, else its creation plus the policy's window. */
+  async #windows(rows: ClaimedDelivery[]): Promise<Map<string, RetryWindow>> {
+    const missing = [...new Set(rows.filter((r) => r.expiresAt === null && !this.#createdAt.has(r.notificationId)).map((r) => r.notificationId))];
+    if (missing.length > 0) {
+      // Bounded: a fan-out's rows share one notification, so this holds few entries at a time.
+      if (this.#createdAt.size > 10_000) this.#createdAt.clear();
+      for (const [id, at] of await this.#ctx.store.notifications.createdAt(missing)) this.#createdAt.set(id, at);
+    }
+    const out = new Map<string, RetryWindow>();
+    for (const r of rows) out.set(r.notificationId, { expiresAt: r.expiresAt, createdAt: this.#createdAt.get(r.notificationId) ?? Date.now() });
+    return out;
+  }
+
   async #paused(): Promise<Set<string>> {
     if (Date.now() - this.#pausedCache.at > 1000) this.#pausedCache = { at: Date.now(), ids: new Set(await this.#ctx.store.tenants.pausedIds()) };
     return this.#pausedCache.ids;
@@ -164,7 +191,8 @@ export class DeliveryWorker {
     const paused = new Map<string, string>();
     const groups = new Map<string, ClaimedDelivery[]>();
     const payloads = new Map<string, NotificationPayload>();
-    const policy = this.#options.retry;
+    const policy = this.#policy;
+    const windows = await this.#windows(rows);
 
     for (const row of rows) {
       if (row.platform === null) updates.push(rowUpdate(row.id, row.attempts, { class: 'rejected', status: null, reason: 'DeviceDeleted' }, null, policy, now));
@@ -181,10 +209,17 @@ export class DeliveryWorker {
       const sender = await this.senders.forTenant(tenantId, platform!);
       if ('credentialProblem' in sender) {
         paused.set(tenantId, sender.credentialProblem);
-        for (const row of group) updates.push(rowUpdate(row.id, row.attempts, { class: 'credential', status: null, reason: sender.credentialProblem }, row.expiresAt, policy, now));
+        for (const row of group) updates.push(rowUpdate(row.id, row.attempts, { class: 'credential', status: null, reason: sender.credentialProblem }, windows.get(row.notificationId)!, policy, now));
         return;
       }
       await Promise.all(group.map(async (row) => {
+        const window = windows.get(row.notificationId)!;
+        const endpoint = this.senders.endpointOf(row);
+        const admission = this.circuits.admit(endpoint);
+        if (!admission.allowed) {
+          updates.push(deferredUpdate(row.id, admission, endpoint, window, policy));
+          return;
+        }
         let payload = payloads.get(row.notificationId);
         if (!payload) payloads.set(row.notificationId, (payload = JSON.parse(row.payload) as NotificationPayload));
         const started = performance.now();
@@ -192,14 +227,16 @@ export class DeliveryWorker {
         try {
           result = await sender.send(row, payload);
         } catch (error) {
-          // A client that threw (not an outcome): treat as transient, the budget bounds it.
+          // A client that threw (not an outcome): treat as transient; the retry window bounds it.
           result = { class: 'retry', status: null, reason: `ClientError: ${(error as Error).message}`, retryAfterMs: 5000 };
         }
+        if (unreachable(result)) this.circuits.failed(endpoint);
+        else this.circuits.succeeded(endpoint);
         this.#options.onEvent?.({ type: 'attempt', tenantId, platform: platform!, result, ms: performance.now() - started });
         if (result.retryAfterMs !== undefined) result = { ...result, retryAfterMs: result.retryAfterMs * this.#options.retryDelayScale };
         if (result.class === 'invalid') invalidated.push({ row, reason: result.reason ?? 'Invalid' });
         if (result.class === 'credential') paused.set(tenantId, result.reason ?? 'CredentialRejected');
-        updates.push(rowUpdate(row.id, row.attempts, result, row.expiresAt, policy, Date.now()));
+        updates.push(rowUpdate(row.id, row.attempts, result, window, policy, Date.now()));
       }));
     }));
 
@@ -221,4 +258,9 @@ export class DeliveryWorker {
     const completed = await store.notifications.completeFinished([...new Set(rows.map((r) => r.notificationId))]);
     for (const n of completed) this.#options.onEvent?.({ type: 'notification.completed', tenantId: n.tenantId, notificationId: n.id });
   }
+}
+
+/** An attempt that found the endpoint unreachable (no answer at all), as opposed to one it answered. */
+function unreachable(result: AttemptResult): boolean {
+  return result.class === 'retry' && /^(ConnectionFailed|Timeout|ClientError)/.test(result.reason ?? '');
 }
