@@ -11,6 +11,11 @@ export interface AttemptResult {
   reason: string | null;
   /** For retry: the push service's or client's wait before the next attempt. */
   retryAfterMs?: number;
+  /**
+   * For invalid: since when the push service has known the token invalid (APNs 410
+   * `timestamp`, ms). A device registered again after it has a new lease of life.
+   */
+  invalidSince?: number;
 }
 
 export interface RetryPolicy {

@@ -187,7 +187,7 @@ export class DeliveryWorker {
   async #process(rows: ClaimedDelivery[]): Promise<void> {
     const now = Date.now();
     const updates: DeliveryUpdate[] = [];
-    const invalidated: Array<{ row: ClaimedDelivery; reason: string }> = [];
+    const invalidated: Array<{ row: ClaimedDelivery; reason: string; since?: number }> = [];
     const paused = new Map<string, string>();
     const groups = new Map<string, ClaimedDelivery[]>();
     const payloads = new Map<string, NotificationPayload>();
@@ -206,7 +206,14 @@ export class DeliveryWorker {
 
     await Promise.all([...groups.values()].map(async (group) => {
       const { tenantId, platform } = group[0]!;
-      const sender = await this.senders.forTenant(tenantId, platform!);
+      let sender;
+      try {
+        sender = await this.senders.forTenant(tenantId, platform!);
+      } catch (error) {
+        // Reading the credential failed (the database is away): the group retries, the rest of the batch goes on.
+        for (const row of group) updates.push(rowUpdate(row.id, row.attempts, { class: 'retry', status: null, reason: `ClientError: ${(error as Error).message}`, retryAfterMs: 5000 * this.#options.retryDelayScale }, windows.get(row.notificationId)!, policy, now));
+        return;
+      }
       if ('credentialProblem' in sender) {
         paused.set(tenantId, sender.credentialProblem);
         for (const row of group) updates.push(rowUpdate(row.id, row.attempts, { class: 'credential', status: null, reason: sender.credentialProblem }, windows.get(row.notificationId)!, policy, now));
@@ -234,7 +241,7 @@ export class DeliveryWorker {
         else this.circuits.succeeded(endpoint);
         this.#options.onEvent?.({ type: 'attempt', tenantId, platform: platform!, result, ms: performance.now() - started });
         if (result.retryAfterMs !== undefined) result = { ...result, retryAfterMs: result.retryAfterMs * this.#options.retryDelayScale };
-        if (result.class === 'invalid') invalidated.push({ row, reason: result.reason ?? 'Invalid' });
+        if (result.class === 'invalid') invalidated.push({ row, reason: result.reason ?? 'Invalid', since: result.invalidSince });
         if (result.class === 'credential') paused.set(tenantId, result.reason ?? 'CredentialRejected');
         updates.push(rowUpdate(row.id, row.attempts, result, window, policy, Date.now()));
       }));
@@ -244,9 +251,12 @@ export class DeliveryWorker {
     // The sends happened: losing their outcomes to a database blip would send them all again
     // when the lease ends. Keep trying for most of the lease instead.
     await this.#persist(() => store.deliveries.finish(updates), now);
-    const byReason = Map.groupBy(invalidated, (i) => i.reason);
-    for (const [reason, items] of byReason) await store.devices.markInvalid(items.map((i) => i.row.deviceId), reason);
-    for (const [tenantId, items] of Map.groupBy(invalidated, (i) => i.row.tenantId)) {
+    const marked = new Set<string>();
+    for (const items of Map.groupBy(invalidated, (i) => `${i.reason}\u0000${i.since ?? ''}`).values()) {
+      for (const id of await store.devices.markInvalid(items.map((i) => i.row.deviceId), items[0]!.reason, Date.now(), items[0]!.since)) marked.add(id);
+    }
+    // Devices registered again after the push service's verdict stay valid and go unreported.
+    for (const [tenantId, items] of Map.groupBy(invalidated.filter((i) => marked.has(i.row.deviceId)), (i) => i.row.tenantId)) {
       this.#options.onEvent?.({ type: 'devices.invalidated', tenantId, devices: items.map((i) => ({ deviceId: i.row.deviceId, reason: i.reason })) });
     }
     for (const [tenantId, reason] of paused) {
@@ -262,5 +272,7 @@ export class DeliveryWorker {
 
 /** An attempt that found the endpoint unreachable (no answer at all), as opposed to one it answered. */
 function unreachable(result: AttemptResult): boolean {
-  return result.class === 'retry' && /^(ConnectionFailed|Timeout|ClientError)/.test(result.reason ?? '');
+  // A client that threw (ClientError) is the tenant's problem — a credential that cannot be read —
+  // not the endpoint's: it must not open the circuit for every tenant.
+  return result.class === 'retry' && /^(ConnectionFailed|Timeout)\b/.test(result.reason ?? '');
 }
