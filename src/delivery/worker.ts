@@ -12,7 +12,7 @@ export type DeliveryEvent =
   /** One per tenant per batch, so a mass invalidation is one event, not thousands. */
   | { type: 'devices.invalidated'; tenantId: string; devices: Array<{ deviceId: string; reason: string }> }
   | { type: 'notification.completed'; tenantId: string; notificationId: string }
-  | { type: 'tenant.paused'; tenantId: string; reason: string };
+  | { type: 'tenant.paused'; tenantId: string; reason: string; platform?: string };
 
 export interface WorkerOptions {
   workerId: string;
@@ -58,7 +58,8 @@ export class DeliveryWorker {
   #running = false;
   #loop: Promise<void> | null = null;
   #wake: (() => void) | null = null;
-  #pausedCache: { at: number; ids: Set<string> } = { at: 0, ids: new Set() };
+  /** Paused tenant platforms (`tenant\0platform`), and tenants with nothing left to send (all paused). */
+  #pausedCache: { at: number; platforms: Set<string>; tenants: Set<string> } = { at: 0, platforms: new Set(), tenants: new Set() };
   #lastEviction = Date.now();
 
   constructor(ctx: ServiceContext, options: WorkerOptions) {
@@ -115,7 +116,7 @@ export class DeliveryWorker {
           workerId: this.#options.workerId,
           limit: this.#options.batchSize,
           leaseMs: this.#options.leaseMs,
-          excludeTenants: await this.#paused(),
+          excludeTenants: (await this.#paused()).tenants,
         });
         if (rows.length === 0) {
           if (this.#inFlight.size > 0) await Promise.race(this.#inFlight);
@@ -179,16 +180,23 @@ export class DeliveryWorker {
     return out;
   }
 
-  async #paused(): Promise<Set<string>> {
-    if (Date.now() - this.#pausedCache.at > 1000) this.#pausedCache = { at: Date.now(), ids: new Set(await this.#ctx.store.tenants.pausedIds()) };
-    return this.#pausedCache.ids;
+  async #paused(): Promise<{ platforms: Set<string>; tenants: Set<string> }> {
+    if (Date.now() - this.#pausedCache.at > 1000) {
+      const pauses = await this.#ctx.store.tenants.pausedPlatforms();
+      const platforms = new Set(pauses.map((p) => `${p.tenantId}\u0000${p.platform}`));
+      // A tenant is left out of claims only when nothing of it can go: 'all', or both platforms.
+      const tenants = new Set(pauses.filter((p) => p.platform === 'all' || (platforms.has(`${p.tenantId}\u0000mdm`) && platforms.has(`${p.tenantId}\u0000mpns`))).map((p) => p.tenantId));
+      this.#pausedCache = { at: Date.now(), platforms, tenants };
+    }
+    return this.#pausedCache;
   }
 
   async #process(rows: ClaimedDelivery[]): Promise<void> {
     const now = Date.now();
     const updates: DeliveryUpdate[] = [];
     const invalidated: Array<{ row: ClaimedDelivery; reason: string; since?: number }> = [];
-    const paused = new Map<string, string>();
+    const paused = new Map<string, { tenantId: string; platform: string; reason: string }>();
+    const pausedNow = (await this.#paused()).platforms;
     const groups = new Map<string, ClaimedDelivery[]>();
     const payloads = new Map<string, NotificationPayload>();
     const policy = this.#policy;
@@ -206,6 +214,12 @@ export class DeliveryWorker {
 
     await Promise.all([...groups.values()].map(async (group) => {
       const { tenantId, platform } = group[0]!;
+      if (pausedNow.has(`${tenantId}\u0000${platform}`)) {
+        // Parked, uncounted, until the platform's credential is replaced (which wakes them) or a
+        // recheck: the tenant's other platform keeps sending meanwhile.
+        for (const row of group) updates.push({ ...rowUpdate(row.id, row.attempts, { class: 'credential', status: null, reason: 'PlatformPaused' }, null, policy, now), nextAttemptAt: now + PARKED_RECHECK_MS });
+        return;
+      }
       let sender;
       try {
         sender = await this.senders.forTenant(tenantId, platform!);
@@ -215,7 +229,7 @@ export class DeliveryWorker {
         return;
       }
       if ('credentialProblem' in sender) {
-        paused.set(tenantId, sender.credentialProblem);
+        paused.set(`${tenantId}\u0000${platform}`, { tenantId, platform: platform!, reason: sender.credentialProblem });
         for (const row of group) updates.push(rowUpdate(row.id, row.attempts, { class: 'credential', status: null, reason: sender.credentialProblem }, windows.get(row.notificationId)!, policy, now));
         return;
       }
@@ -242,7 +256,7 @@ export class DeliveryWorker {
         this.#options.onEvent?.({ type: 'attempt', tenantId, platform: platform!, result, ms: performance.now() - started });
         if (result.retryAfterMs !== undefined) result = { ...result, retryAfterMs: result.retryAfterMs * this.#options.retryDelayScale };
         if (result.class === 'invalid') invalidated.push({ row, reason: result.reason ?? 'Invalid', since: result.invalidSince });
-        if (result.class === 'credential') paused.set(tenantId, result.reason ?? 'CredentialRejected');
+        if (result.class === 'credential') paused.set(`${tenantId}\u0000${platform}`, { tenantId, platform: platform!, reason: result.reason ?? 'CredentialRejected' });
         updates.push(rowUpdate(row.id, row.attempts, result, window, policy, Date.now()));
       }));
     }));
@@ -259,16 +273,19 @@ export class DeliveryWorker {
     for (const [tenantId, items] of Map.groupBy(invalidated.filter((i) => marked.has(i.row.deviceId)), (i) => i.row.tenantId)) {
       this.#options.onEvent?.({ type: 'devices.invalidated', tenantId, devices: items.map((i) => ({ deviceId: i.row.deviceId, reason: i.reason })) });
     }
-    for (const [tenantId, reason] of paused) {
-      await store.tenants.pause(tenantId, reason);
+    for (const { tenantId, platform, reason } of paused.values()) {
+      await store.tenants.pause(tenantId, reason, Date.now(), platform);
       this.#pausedCache.at = 0;
-      this.#options.onEvent?.({ type: 'tenant.paused', tenantId, reason });
-      this.#options.log?.('warn', 'tenant paused: its credential was refused; rows wait until it is replaced', { tenantId, reason });
+      this.#options.onEvent?.({ type: 'tenant.paused', tenantId, reason, platform });
+      this.#options.log?.('warn', 'tenant platform paused: its credential was refused; its rows wait until it is replaced', { tenantId, platform, reason });
     }
     const completed = await store.notifications.completeFinished([...new Set(rows.map((r) => r.notificationId))]);
     for (const n of completed) this.#options.onEvent?.({ type: 'notification.completed', tenantId: n.tenantId, notificationId: n.id });
   }
 }
+
+/** How often rows of a paused platform look again, should nothing wake them. */
+const PARKED_RECHECK_MS = 60_000;
 
 /** An attempt that found the endpoint unreachable (no answer at all), as opposed to one it answered. */
 function unreachable(result: AttemptResult): boolean {

@@ -157,7 +157,7 @@ export async function importPushCertificate(ctx: ServiceContext, actor: Actor, t
     detail: { topic: decision.topic, notAfter: cert.notAfter.toISOString(), fingerprint: cert.fingerprintSha256, ...(decision.topicChanged ? { previousTopic: current?.uid } : {}) },
   });
   // A new certificate resumes a tenant paused for a credential failure.
-  await ctx.store.tenants.resume(tenantId);
+  await ctx.store.tenants.resume(tenantId, 'mdm');
   ctx.onCredentialChange?.(tenantId);
   return { ...(await getMdmCert(ctx, tenantId)), warnings: decision.findings.filter((f) => f.severity === 'warning') };
 }

@@ -56,7 +56,7 @@ export async function putMpnsCredential(ctx: ServiceContext, actor: Actor, tenan
     updatedAt: ctx.now().getTime(),
   });
   await ctx.store.audit.record({ tenantId, actor: actorName(actor), action: 'mpns.credential.installed', detail: { serviceName: report.serviceName, notAfter: cert.notAfter.toISOString(), fingerprint: cert.fingerprintSha256 } });
-  await ctx.store.tenants.resume(tenantId);
+  await ctx.store.tenants.resume(tenantId, 'mpns');
   ctx.onCredentialChange?.(tenantId);
   return { ...(await getMpnsCredential(ctx, tenantId)), report };
 }

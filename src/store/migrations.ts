@@ -142,6 +142,18 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    // A credential failure pauses one platform of a tenant, not all of them.
+    '0004_platform_pause': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.createTable('platform_pauses')
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id').onDelete('cascade'))
+          .addColumn('platform', 'text', (c) => c.notNull())
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .addColumn('paused_at', bigint, (c) => c.notNull())
+          .addPrimaryKeyConstraint('platform_pauses_pk', ['tenant_id', 'platform'])
+          .execute();
+      },
+    },
   };
 }
 
