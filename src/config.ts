@@ -38,13 +38,15 @@ export interface ServiceConfig {
   workerConcurrency: number;
   /** How long a claimed row is the worker's; after a crash its rows are due again after this. */
   leaseMs: number;
-  /** Attempts a delivery may use before it ends as failed. */
+  /** Optional cap on a delivery's attempts; 0 (default): no cap, the retry window decides. */
   maxAttempts: number;
   /**
    * Days a notification's per-device results are kept after it completes; then they are folded
    * into its counts and deleted (README: Retention). 0 keeps them forever. Fractions allowed.
    */
   retentionDays: number;
+  /** How long a notification without an expiration is retried, from its creation (ms). Default 24 h. */
+  retryWindowMs: number;
   /** Master key for secrets at rest (base64 or hex, 32 bytes); otherwise a 0600 file in dataDir. */
   masterKey: string;
   logLevel: string;
@@ -72,6 +74,7 @@ export const CONFIG_ENV: Record<keyof ServiceConfig, string> = {
   leaseMs: 'CERTPUSH_LEASE_MS',
   maxAttempts: 'CERTPUSH_MAX_ATTEMPTS',
   retentionDays: 'CERTPUSH_RETENTION_DAYS',
+  retryWindowMs: 'CERTPUSH_RETRY_WINDOW_MS',
   masterKey: 'CERTPUSH_MASTER_KEY',
   logLevel: 'CERTPUSH_LOG_LEVEL',
 };
@@ -95,7 +98,8 @@ export const DEFAULT_CONFIG: ServiceConfig = {
   workerBatchSize: 1000,
   workerConcurrency: 2,
   leaseMs: 60_000,
-  maxAttempts: 12,
+  maxAttempts: 0,
+  retryWindowMs: 24 * 3600_000,
   retentionDays: 7,
   masterKey: '',
   logLevel: 'info',
@@ -127,9 +131,10 @@ function parseValue(key: keyof ServiceConfig, value: string): unknown {
     case 'workerBatchSize':
     case 'workerConcurrency':
     case 'leaseMs':
-    case 'maxAttempts': {
+    case 'maxAttempts':
+    case 'retryWindowMs': {
       const n = Number(value);
-      if (!Number.isInteger(n) || n < 0 || (key === 'port' && n > 65535) || (key !== 'port' && key !== 'mpnsDailyLimit' && n < 1)) {
+      if (!Number.isInteger(n) || n < 0 || (key === 'port' && n > 65535) || (key !== 'port' && key !== 'mpnsDailyLimit' && key !== 'maxAttempts' && n < 1)) {
         throw new CertpushError('CONFIG_INVALID', `${key} must be a whole number (${CONFIG_ENV[key]} or --${kebab(key)}), got "${value}".`);
       }
       return n;

@@ -19,7 +19,8 @@ const FLAG_HELP: Partial<Record<keyof ServiceConfig, string>> = {
   workerBatchSize: 'delivery rows a worker claims at once',
   workerConcurrency: 'claimed batches a worker sends at once',
   leaseMs: 'ms a claimed row stays with its worker (after a crash, rows return after this)',
-  maxAttempts: 'attempts per delivery before it ends as failed',
+  maxAttempts: 'optional cap on attempts per delivery (0: none, the retry window decides)',
+  retryWindowMs: 'ms a notification without an expiration keeps being retried, from its creation',
   retentionDays: 'days per-device results are kept after a notification completes (0: forever)',
   webhookAllowInsecure: 'allow http:// and private-address webhooks (testing only)',
 };

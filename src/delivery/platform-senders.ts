@@ -30,11 +30,24 @@ export interface CredentialProblem {
 
 export function fromApns(outcome: Outcome): AttemptResult {
   if (outcome.class === 'accepted') return { class: 'delivered', status: 200, reason: null };
-  return { class: outcome.class, status: outcome.status || null, reason: outcome.reason, retryAfterMs: outcome.retryAfterMs };
+  return {
+    class: outcome.class, status: outcome.status || null, reason: outcome.reason, retryAfterMs: outcome.retryAfterMs,
+    ...(outcome.timestamp ? { invalidSince: outcome.timestamp.getTime() } : {}),
+  };
 }
 
 export function fromMpns(result: MpnsResult): AttemptResult {
   return { class: result.outcome, status: result.status ?? null, reason: result.suppressed ? 'Suppressed' : result.reason, retryAfterMs: result.retryAfterMs };
+}
+
+/**
+ * A client build that failed (a database blip while reading the credential, say) must not stay
+ * cached as a rejected promise: every later send of the tenant would fail with it until the
+ * certificate changed. `forget` clears the cache slot so that the next send builds again.
+ */
+function forgetOnFailure<T>(build: Promise<T>, forget: () => void): Promise<T> {
+  build.catch(forget);
+  return build;
 }
 
 /**
@@ -73,12 +86,12 @@ export class PlatformSenders {
     const ctx = this.#ctx;
     const ca = this.#ca;
     const get = () => {
-      building ??= (async () => {
+      building ??= forgetOnFailure((async () => {
         const identity = await mdmSendingIdentity(ctx, tenantId);
         if (!identity) throw new Error('push certificate disappeared');
         client = new ApnsClient({ certificate: { cert: identity.certPem, key: identity.keyPem }, endpoint: ctx.config.apnsEndpoint, ca, maxSessions: 2 });
         return client;
-      })();
+      })(), () => { building = null; });
       return building;
     };
     return {
@@ -104,7 +117,7 @@ export class PlatformSenders {
     const ctx = this.#ctx;
     const ca = this.#ca;
     const get = () => {
-      building ??= (async () => {
+      building ??= forgetOnFailure((async () => {
         const identity = await mpnsSendingIdentity(ctx, tenantId);
         sender = new MpnsSender({
           credential: identity ? { cert: identity.certPem, key: identity.keyPem } : undefined,
@@ -113,7 +126,7 @@ export class PlatformSenders {
           quotaStore: new DatabaseQuotaStore(ctx.store),
         });
         return sender;
-      })();
+      })(), () => { building = null; });
       return building;
     };
     return {
@@ -127,6 +140,19 @@ export class PlatformSenders {
       sessions: () => (sender ? 1 : 0),
       close: () => sender?.close(),
     };
+  }
+
+  /**
+   * The push endpoint a row goes to, for the circuit breaker: every MDM push goes to the one APNs
+   * endpoint; an MPNS push to its channel URI's host.
+   */
+  endpointOf(row: ClaimedDelivery): string {
+    if (row.platform !== 'mpns') return `apns ${this.#ctx.config.apnsEndpoint}`;
+    try {
+      return `mpns ${new URL(row.token ?? '').host}`;
+    } catch {
+      return 'mpns ?';
+    }
   }
 
   invalidate(tenantId: string): void {

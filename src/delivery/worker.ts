@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ServiceContext } from '../service/context.ts';
 import type { NotificationPayload } from '../service/notifications.ts';
 import type { ClaimedDelivery, DeliveryUpdate } from '../store/deliveries.ts';
-import { type AttemptResult, DEFAULT_RETRY_POLICY, type RetryPolicy, rowUpdate } from './attempt-outcome.ts';
+import { type AttemptResult, DEFAULT_RETRY_POLICY, deferredUpdate, type RetryPolicy, type RetryWindow, rowUpdate } from './attempt-outcome.ts';
+import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.ts';
 import { PlatformSenders } from './platform-senders.ts';
 
 /** Something the worker noticed that others (webhooks, metrics, logs) care about. */
@@ -11,7 +12,7 @@ export type DeliveryEvent =
   /** One per tenant per batch, so a mass invalidation is one event, not thousands. */
   | { type: 'devices.invalidated'; tenantId: string; devices: Array<{ deviceId: string; reason: string }> }
   | { type: 'notification.completed'; tenantId: string; notificationId: string }
-  | { type: 'tenant.paused'; tenantId: string; reason: string };
+  | { type: 'tenant.paused'; tenantId: string; reason: string; platform?: string };
 
 export interface WorkerOptions {
   workerId: string;
@@ -23,10 +24,13 @@ export interface WorkerOptions {
   concurrentBatches?: number;
   /** Wait when the queue is empty (a new notification in this process wakes it sooner). */
   pollMs?: number;
-  retry?: RetryPolicy;
+  retry?: Partial<RetryPolicy>;
+  /** When an unreachable push endpoint stops being tried for a while (see circuit-breaker.ts). */
+  circuit?: Omit<CircuitBreakerOptions, 'now'>;
   /**
-   * Multiply every retry wait by this (tests only: MPNS's "retry after an hour" cannot be
-   * waited for in a test). Default 1.
+   * Multiply every retry wait — the push service's, the row's backoff and the circuit's open
+   * time — by this (tests only: MPNS's "retry after an hour" cannot be waited for in a test).
+   * The retry window is not scaled. Default 1.
    */
   retryDelayScale?: number;
   /** Close a tenant's clients after this long unused. */
@@ -43,13 +47,19 @@ export interface WorkerOptions {
  */
 export class DeliveryWorker {
   readonly #ctx: ServiceContext;
-  readonly #options: Required<Omit<WorkerOptions, 'onEvent' | 'log'>> & Pick<WorkerOptions, 'onEvent' | 'log'>;
+  readonly #options: Required<Omit<WorkerOptions, 'onEvent' | 'log' | 'retry' | 'circuit'>> & Pick<WorkerOptions, 'onEvent' | 'log'>;
+  readonly #policy: RetryPolicy;
   readonly senders: PlatformSenders;
+  /** Push endpoints that stopped answering, shared by every tenant that sends there. */
+  readonly circuits: CircuitBreaker;
+  /** Notifications' creation times (their retry window starts there), by id. */
+  readonly #createdAt = new Map<string, number>();
   readonly #inFlight = new Set<Promise<void>>();
   #running = false;
   #loop: Promise<void> | null = null;
   #wake: (() => void) | null = null;
-  #pausedCache: { at: number; ids: Set<string> } = { at: 0, ids: new Set() };
+  /** Paused tenant platforms (`tenant\0platform`), and tenants with nothing left to send (all paused). */
+  #pausedCache: { at: number; platforms: Set<string>; tenants: Set<string> } = { at: 0, platforms: new Set(), tenants: new Set() };
   #lastEviction = Date.now();
 
   constructor(ctx: ServiceContext, options: WorkerOptions) {
@@ -57,9 +67,14 @@ export class DeliveryWorker {
     // Options given as undefined keep their defaults (a plain spread would overwrite them).
     const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as WorkerOptions;
     this.#options = {
-      batchSize: 1000, leaseMs: 60_000, concurrentBatches: 2, pollMs: 500, retry: DEFAULT_RETRY_POLICY, retryDelayScale: 1, clientIdleMs: 10 * 60_000,
+      batchSize: 1000, leaseMs: 60_000, concurrentBatches: 2, pollMs: 500, retryDelayScale: 1, clientIdleMs: 10 * 60_000,
       ...given,
     };
+    const scale = this.#options.retryDelayScale;
+    const retry = { ...DEFAULT_RETRY_POLICY, ...Object.fromEntries(Object.entries(options.retry ?? {}).filter(([, v]) => v !== undefined)) };
+    this.#policy = { ...retry, backoff: { baseMs: retry.backoff.baseMs * scale, maxMs: retry.backoff.maxMs * scale } };
+    const circuit = options.circuit ?? {};
+    this.circuits = new CircuitBreaker({ threshold: circuit.threshold, openMs: (circuit.openMs ?? 1000) * scale, maxOpenMs: (circuit.maxOpenMs ?? 60_000) * scale });
     this.senders = new PlatformSenders(ctx, { idleMs: this.#options.clientIdleMs });
   }
 
@@ -101,7 +116,7 @@ export class DeliveryWorker {
           workerId: this.#options.workerId,
           limit: this.#options.batchSize,
           leaseMs: this.#options.leaseMs,
-          excludeTenants: await this.#paused(),
+          excludeTenants: (await this.#paused()).tenants,
         });
         if (rows.length === 0) {
           if (this.#inFlight.size > 0) await Promise.race(this.#inFlight);
@@ -134,19 +149,58 @@ export class DeliveryWorker {
     this.#wake = null;
   }
 
-  async #paused(): Promise<Set<string>> {
-    if (Date.now() - this.#pausedCache.at > 1000) this.#pausedCache = { at: Date.now(), ids: new Set(await this.#ctx.store.tenants.pausedIds()) };
-    return this.#pausedCache.ids;
+  /**
+   * Run a write, retrying it while the database is away (a failover, a terminated backend), for
+   * as long as the batch's lease still has a quarter left; after that, rows come due again anyway.
+   */
+  async #persist(write: () => Promise<void>, claimedAt: number): Promise<void> {
+    let wait = 100;
+    for (;;) {
+      try {
+        return await write();
+      } catch (error) {
+        if (Date.now() + wait > claimedAt + this.#options.leaseMs * 0.75) throw error;
+        this.#options.log?.('warn', 'writing delivery outcomes failed; trying again', { error: (error as Error).message, retryInMs: wait });
+        await sleep(wait);
+        wait = Math.min(wait * 2, 5000);
+      }
+    }
+  }
+
+  /** Each row's retry window: its notification's expiration, else its creation plus the policy's window. */
+  async #windows(rows: ClaimedDelivery[]): Promise<Map<string, RetryWindow>> {
+    const missing = [...new Set(rows.filter((r) => r.expiresAt === null && !this.#createdAt.has(r.notificationId)).map((r) => r.notificationId))];
+    if (missing.length > 0) {
+      // Bounded: a fan-out's rows share one notification, so this holds few entries at a time.
+      if (this.#createdAt.size > 10_000) this.#createdAt.clear();
+      for (const [id, at] of await this.#ctx.store.notifications.createdAt(missing)) this.#createdAt.set(id, at);
+    }
+    const out = new Map<string, RetryWindow>();
+    for (const r of rows) out.set(r.notificationId, { expiresAt: r.expiresAt, createdAt: this.#createdAt.get(r.notificationId) ?? Date.now() });
+    return out;
+  }
+
+  async #paused(): Promise<{ platforms: Set<string>; tenants: Set<string> }> {
+    if (Date.now() - this.#pausedCache.at > 1000) {
+      const pauses = await this.#ctx.store.tenants.pausedPlatforms();
+      const platforms = new Set(pauses.map((p) => `${p.tenantId}\u0000${p.platform}`));
+      // A tenant is left out of claims only when nothing of it can go: 'all', or both platforms.
+      const tenants = new Set(pauses.filter((p) => p.platform === 'all' || (platforms.has(`${p.tenantId}\u0000mdm`) && platforms.has(`${p.tenantId}\u0000mpns`))).map((p) => p.tenantId));
+      this.#pausedCache = { at: Date.now(), platforms, tenants };
+    }
+    return this.#pausedCache;
   }
 
   async #process(rows: ClaimedDelivery[]): Promise<void> {
     const now = Date.now();
     const updates: DeliveryUpdate[] = [];
-    const invalidated: Array<{ row: ClaimedDelivery; reason: string }> = [];
-    const paused = new Map<string, string>();
+    const invalidated: Array<{ row: ClaimedDelivery; reason: string; since?: number }> = [];
+    const paused = new Map<string, { tenantId: string; platform: string; reason: string }>();
+    const pausedNow = (await this.#paused()).platforms;
     const groups = new Map<string, ClaimedDelivery[]>();
     const payloads = new Map<string, NotificationPayload>();
-    const policy = this.#options.retry;
+    const policy = this.#policy;
+    const windows = await this.#windows(rows);
 
     for (const row of rows) {
       if (row.platform === null) updates.push(rowUpdate(row.id, row.attempts, { class: 'rejected', status: null, reason: 'DeviceDeleted' }, null, policy, now));
@@ -160,13 +214,33 @@ export class DeliveryWorker {
 
     await Promise.all([...groups.values()].map(async (group) => {
       const { tenantId, platform } = group[0]!;
-      const sender = await this.senders.forTenant(tenantId, platform!);
+      if (pausedNow.has(`${tenantId}\u0000${platform}`)) {
+        // Parked, uncounted, until the platform's credential is replaced (which wakes them) or a
+        // recheck: the tenant's other platform keeps sending meanwhile.
+        for (const row of group) updates.push({ ...rowUpdate(row.id, row.attempts, { class: 'credential', status: null, reason: 'PlatformPaused' }, null, policy, now), nextAttemptAt: now + PARKED_RECHECK_MS });
+        return;
+      }
+      let sender;
+      try {
+        sender = await this.senders.forTenant(tenantId, platform!);
+      } catch (error) {
+        // Reading the credential failed (the database is away): the group retries, the rest of the batch goes on.
+        for (const row of group) updates.push(rowUpdate(row.id, row.attempts, { class: 'retry', status: null, reason: `ClientError: ${(error as Error).message}`, retryAfterMs: 5000 * this.#options.retryDelayScale }, windows.get(row.notificationId)!, policy, now));
+        return;
+      }
       if ('credentialProblem' in sender) {
-        paused.set(tenantId, sender.credentialProblem);
-        for (const row of group) updates.push(rowUpdate(row.id, row.attempts, { class: 'credential', status: null, reason: sender.credentialProblem }, row.expiresAt, policy, now));
+        paused.set(`${tenantId}\u0000${platform}`, { tenantId, platform: platform!, reason: sender.credentialProblem });
+        for (const row of group) updates.push(rowUpdate(row.id, row.attempts, { class: 'credential', status: null, reason: sender.credentialProblem }, windows.get(row.notificationId)!, policy, now));
         return;
       }
       await Promise.all(group.map(async (row) => {
+        const window = windows.get(row.notificationId)!;
+        const endpoint = this.senders.endpointOf(row);
+        const admission = this.circuits.admit(endpoint);
+        if (!admission.allowed) {
+          updates.push(deferredUpdate(row.id, admission, endpoint, window, policy));
+          return;
+        }
         let payload = payloads.get(row.notificationId);
         if (!payload) payloads.set(row.notificationId, (payload = JSON.parse(row.payload) as NotificationPayload));
         const started = performance.now();
@@ -174,31 +248,48 @@ export class DeliveryWorker {
         try {
           result = await sender.send(row, payload);
         } catch (error) {
-          // A client that threw (not an outcome): treat as transient, the budget bounds it.
+          // A client that threw (not an outcome): treat as transient; the retry window bounds it.
           result = { class: 'retry', status: null, reason: `ClientError: ${(error as Error).message}`, retryAfterMs: 5000 };
         }
+        if (unreachable(result)) this.circuits.failed(endpoint);
+        else this.circuits.succeeded(endpoint);
         this.#options.onEvent?.({ type: 'attempt', tenantId, platform: platform!, result, ms: performance.now() - started });
         if (result.retryAfterMs !== undefined) result = { ...result, retryAfterMs: result.retryAfterMs * this.#options.retryDelayScale };
-        if (result.class === 'invalid') invalidated.push({ row, reason: result.reason ?? 'Invalid' });
-        if (result.class === 'credential') paused.set(tenantId, result.reason ?? 'CredentialRejected');
-        updates.push(rowUpdate(row.id, row.attempts, result, row.expiresAt, policy, Date.now()));
+        if (result.class === 'invalid') invalidated.push({ row, reason: result.reason ?? 'Invalid', since: result.invalidSince });
+        if (result.class === 'credential') paused.set(`${tenantId}\u0000${platform}`, { tenantId, platform: platform!, reason: result.reason ?? 'CredentialRejected' });
+        updates.push(rowUpdate(row.id, row.attempts, result, window, policy, Date.now()));
       }));
     }));
 
     const store = this.#ctx.store;
-    await store.deliveries.finish(updates);
-    const byReason = Map.groupBy(invalidated, (i) => i.reason);
-    for (const [reason, items] of byReason) await store.devices.markInvalid(items.map((i) => i.row.deviceId), reason);
-    for (const [tenantId, items] of Map.groupBy(invalidated, (i) => i.row.tenantId)) {
+    // The sends happened: losing their outcomes to a database blip would send them all again
+    // when the lease ends. Keep trying for most of the lease instead.
+    await this.#persist(() => store.deliveries.finish(updates), now);
+    const marked = new Set<string>();
+    for (const items of Map.groupBy(invalidated, (i) => `${i.reason}\u0000${i.since ?? ''}`).values()) {
+      for (const id of await store.devices.markInvalid(items.map((i) => i.row.deviceId), items[0]!.reason, Date.now(), items[0]!.since)) marked.add(id);
+    }
+    // Devices registered again after the push service's verdict stay valid and go unreported.
+    for (const [tenantId, items] of Map.groupBy(invalidated.filter((i) => marked.has(i.row.deviceId)), (i) => i.row.tenantId)) {
       this.#options.onEvent?.({ type: 'devices.invalidated', tenantId, devices: items.map((i) => ({ deviceId: i.row.deviceId, reason: i.reason })) });
     }
-    for (const [tenantId, reason] of paused) {
-      await store.tenants.pause(tenantId, reason);
+    for (const { tenantId, platform, reason } of paused.values()) {
+      await store.tenants.pause(tenantId, reason, Date.now(), platform);
       this.#pausedCache.at = 0;
-      this.#options.onEvent?.({ type: 'tenant.paused', tenantId, reason });
-      this.#options.log?.('warn', 'tenant paused: its credential was refused; rows wait until it is replaced', { tenantId, reason });
+      this.#options.onEvent?.({ type: 'tenant.paused', tenantId, reason, platform });
+      this.#options.log?.('warn', 'tenant platform paused: its credential was refused; its rows wait until it is replaced', { tenantId, platform, reason });
     }
     const completed = await store.notifications.completeFinished([...new Set(rows.map((r) => r.notificationId))]);
     for (const n of completed) this.#options.onEvent?.({ type: 'notification.completed', tenantId: n.tenantId, notificationId: n.id });
   }
+}
+
+/** How often rows of a paused platform look again, should nothing wake them. */
+const PARKED_RECHECK_MS = 60_000;
+
+/** An attempt that found the endpoint unreachable (no answer at all), as opposed to one it answered. */
+function unreachable(result: AttemptResult): boolean {
+  // A client that threw (ClientError) is the tenant's problem — a credential that cannot be read —
+  // not the endpoint's: it must not open the circuit for every tenant.
+  return result.class === 'retry' && /^(ConnectionFailed|Timeout)\b/.test(result.reason ?? '');
 }

@@ -4,7 +4,8 @@ import { type Certificate, parseCertificateDer, validityAt } from '../pki/certif
 import { error, type Finding, FindingsError, hasErrors, warning } from '../pki/finding.ts';
 import { keyMatchesSpki, parsePrivateKey } from '../pki/key.ts';
 import { looksLikePem, parsePem } from '../pki/pem.ts';
-import { looksLikePkcs12, readPkcs12 } from '../pki/pkcs12.ts';
+import { looksLikePkcs12, type Pkcs12Contents, readPkcs12 } from '../pki/pkcs12.ts';
+import { readPkcs12OffThread } from '../pki/pkcs12-thread.ts';
 import { type AppleIssuer, appleIssuerOf, claimsAppleIssuer } from './apple-cas.ts';
 
 /** The prefix of every MDM push topic: Apple puts the topic in the push certificate's subject UID. */
@@ -69,6 +70,27 @@ export function readUploadedPushCertificate(input: Uint8Array | string, options:
   }
 }
 
+/**
+ * `readUploadedPushCertificate` for a server: a PKCS#12 upload is read in a worker thread, as
+ * its key derivation (the uploader picks the iteration count, up to the limit) may take seconds
+ * of CPU that must not hold the event loop.
+ */
+export async function readUploadedPushCertificateOffThread(input: Uint8Array | string, options: { password?: string } = {}): Promise<ImportCandidate> {
+  if (!looksLikePem(input)) {
+    const bytes = typeof input === 'string' ? decodeBase64Upload(input) : input;
+    if (bytes.length > 0 && looksLikePkcs12(bytes)) {
+      let contents;
+      try {
+        contents = await readPkcs12OffThread(bytes, options.password ?? '');
+      } catch (e) {
+        throw pkcs12Error(e, options.password);
+      }
+      return fromPkcs12Contents(contents);
+    }
+  }
+  return readUploadedPushCertificate(input, options);
+}
+
 function decodeBase64Upload(text: string): Buffer {
   const trimmed = text.trim();
   if (trimmed === '' || !BASE64_TEXT.test(trimmed)) {
@@ -107,12 +129,20 @@ function fromPkcs12(der: Uint8Array, password: string | undefined): ImportCandid
   try {
     contents = readPkcs12(der, password ?? '');
   } catch (e) {
-    // Without a password only an unprotected (empty-password) file opens: say what is missing.
-    if (password === undefined && e instanceof CertpushError && e.code === 'P12_WRONG_PASSWORD') {
-      throw new CertpushError('P12_PASSWORD_REQUIRED', 'The upload is a PKCS#12 (.p12) file protected by a password: give the password it was exported with.', { cause: e });
-    }
-    throw e;
+    throw pkcs12Error(e, password);
   }
+  return fromPkcs12Contents(contents);
+}
+
+// Without a password only an unprotected (empty-password) file opens: say what is missing.
+function pkcs12Error(e: unknown, password: string | undefined): unknown {
+  if (password === undefined && e instanceof CertpushError && e.code === 'P12_WRONG_PASSWORD') {
+    return new CertpushError('P12_PASSWORD_REQUIRED', 'The upload is a PKCS#12 (.p12) file protected by a password: give the password it was exported with.', { cause: e });
+  }
+  return e;
+}
+
+function fromPkcs12Contents(contents: Pkcs12Contents): ImportCandidate {
   if (contents.certificates.length === 0) {
     throw new CertpushError('PUSH_CERT_MISSING', `The PKCS#12 file holds no certificate. ${UPLOAD_HELP}`);
   }

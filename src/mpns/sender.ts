@@ -81,6 +81,8 @@ export class MpnsSender {
   readonly #limit: ConcurrencyLimit;
   readonly #quota: DailyQuota;
   readonly #timeoutMs: number;
+  /** HTTPS handshakes in a row the server ended without a word (see send). */
+  #handshakeRefusals = 0;
   readonly #now: () => Date;
   readonly #httpAgent: http.Agent;
   readonly #httpsAgent: https.Agent;
@@ -168,7 +170,8 @@ export class MpnsSender {
       }
     }
     const headers = notificationHeaders(notification.type, { interval: options.interval, messageId, contentLength: body.length });
-    const result = await this.#post(url, headers, body, { messageId, attempt: options.attempt });
+    let result = await this.#post(url, headers, body, { messageId, attempt: options.attempt });
+    if (url.protocol === 'https:') result = this.#judgeHandshake(result);
     if (quota) {
       result.quota = quota;
       if (result.status === 406) await this.#quota.exhaust(url.href, now);
@@ -218,12 +221,35 @@ export class MpnsSender {
     });
   }
 
+  /**
+   * Under TLS 1.2 (MPNS), a server that refuses our client certificate may just close the
+   * connection during the handshake: from here that looks like a reset. One is a retry (networks
+   * drop connections); HANDSHAKE_REFUSALS in a row with no answer between them is the server
+   * refusing the certificate — a credential failure that pauses the tenant's MPNS sending
+   * rather than a connection failure retried until the window closes.
+   */
+  #judgeHandshake(result: MpnsResult): MpnsResult {
+    if (result.status !== undefined) {
+      this.#handshakeRefusals = 0;
+      return result;
+    }
+    if (result.reason !== 'ConnectionFailed' || !/during the TLS handshake/.test(result.message)) return result;
+    if (++this.#handshakeRefusals < HANDSHAKE_REFUSALS) return result;
+    return {
+      messageId: result.messageId, suppressed: false, outcome: 'credential', reason: 'ClientCertificateRejected',
+      message: `The push service ended the TLS handshake ${this.#handshakeRefusals} times in a row after certpush presented the client certificate "${this.serviceName}": it refuses the certificate. Use one that chains to an allowed Windows Phone root, has clientAuth and is registered on Dev Center; check it with "certpush mpns check-cert".`,
+    };
+  }
+
   /** Close the pooled connections. Sends after close open new ones. */
   close(): void {
     this.#httpAgent.destroy();
     this.#httpsAgent.destroy();
   }
 }
+
+/** Handshakes ended in a row before a refusal is taken for what it is. */
+const HANDSHAKE_REFUSALS = 3;
 
 function header(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;

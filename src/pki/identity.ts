@@ -18,7 +18,9 @@ export interface Identity {
 
 export type IdentitySource =
   | { cert: Uint8Array | string; key: Uint8Array | string; passphrase?: string }
-  | { pkcs12: Uint8Array; password: string };
+  | { pkcs12: Uint8Array; password: string }
+  /** A PKCS#12 file already read (off the event loop: see pkcs12-thread.ts). */
+  | { pkcs12Contents: { certificates: Certificate[]; privateKey: KeyObject | null } };
 
 /**
  * Load a certificate and its key from PEM/DER files or a PKCS#12 bundle, and check that the
@@ -27,8 +29,8 @@ export type IdentitySource =
 export function loadIdentity(source: IdentitySource): Identity {
   let certificates: Certificate[];
   let privateKey: KeyObject | null;
-  if ('pkcs12' in source) {
-    ({ certificates, privateKey } = readPkcs12(source.pkcs12, source.password));
+  if ('pkcs12' in source || 'pkcs12Contents' in source) {
+    ({ certificates, privateKey } = 'pkcs12' in source ? readPkcs12(source.pkcs12, source.password) : source.pkcs12Contents);
     if (!privateKey) throw new CertpushError('P12_NO_KEY', 'The PKCS#12 file holds no private key. Export it again including the key ("openssl pkcs12 -export -inkey key.pem …").');
   } else {
     certificates = parseCertificates(source.cert);

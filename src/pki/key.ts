@@ -1,5 +1,6 @@
 import crypto, { type KeyObject } from 'node:crypto';
 import { CertpushError } from '../errors.ts';
+import { checkPkcs8Kdf } from './kdf-limits.ts';
 import { looksLikePem, parsePem, toPem } from './pem.ts';
 
 /** Key sizes the MDM flow accepts; Apple's portal wants RSA 2048 CSRs. */
@@ -56,6 +57,8 @@ function decryptPkcs8(der: Buffer, passphrase: string | undefined): KeyObject {
   if (passphrase === undefined) {
     throw new CertpushError('KEY_PASSPHRASE_REQUIRED', 'The private key is encrypted: give its passphrase (--passphrase-file).');
   }
+  // The file names its own iteration count; OpenSSL would run whatever it says, on this thread.
+  checkPkcs8Kdf(der);
   return createKey(() => crypto.createPrivateKey({ key: der, format: 'der', type: 'pkcs8', passphrase }), passphrase);
 }
 

@@ -3,6 +3,7 @@ import forge from 'node-forge';
 import { CertpushError } from '../errors.ts';
 import { type Certificate, parseCertificateDer } from './certificate.ts';
 import { readTlv } from './der.ts';
+import { checkIterations, MAX_PKCS12_ITERATIONS } from './kdf-limits.ts';
 
 /** What a PKCS#12 file holds: its certificates (file order) and at most one private key. */
 export interface Pkcs12Contents {
@@ -19,8 +20,9 @@ export function readPkcs12(der: Uint8Array, password: string): Pkcs12Contents {
   let p12: forge.pkcs12.Pkcs12Pfx;
   try {
     const asn1 = forge.asn1.fromDer(forge.util.createBuffer(Buffer.from(der).toString('binary')), true);
-    p12 = forge.pkcs12.pkcs12FromAsn1(asn1, true, password);
+    p12 = withKdfBudget(() => forge.pkcs12.pkcs12FromAsn1(asn1, true, password));
   } catch (error) {
+    if (error instanceof CertpushError) throw error;
     const reason = (error as Error).message ?? String(error);
     if (/MAC could not be verified|Invalid password/i.test(reason)) {
       throw new CertpushError('P12_WRONG_PASSWORD', 'The PKCS#12 file could not be opened: the password is wrong. Check the password file (no trailing newline is needed, one is ignored).', { cause: error });
@@ -53,6 +55,63 @@ export function readPkcs12(der: Uint8Array, password: string): Pkcs12Contents {
     throw new CertpushError('P12_UNPARSABLE', `The private key inside the PKCS#12 file could not be read (${(error as Error).message}). Export the certificate and key again as PKCS#12, or pass them as PEM files.`, { cause: error });
   }
   return { certificates, privateKey };
+}
+
+/**
+ * The iteration counts of a PKCS#12 file (MAC, and the PBE of every bag, some of them inside
+ * encrypted content that only decryption reveals) are the uploader's to choose. forge derives
+ * keys through three functions, looked up at call time; wrapped here, each derivation is
+ * checked before it runs: at most MAX_KDF_ITERATIONS each, MAX_PKCS12_ITERATIONS per file.
+ */
+let budget: { used: number } | null = null;
+
+function withKdfBudget<T>(read: () => T): T {
+  installKdfGuards();
+  budget = { used: 0 };
+  try {
+    return read();
+  } finally {
+    budget = null;
+  }
+}
+
+function charge(count: unknown): void {
+  if (!budget) return;
+  const n = typeof count === 'number' ? count : Number.NaN;
+  checkIterations(n, 'PKCS#12 file');
+  budget.used += n;
+  if (budget.used > MAX_PKCS12_ITERATIONS) {
+    throw new CertpushError('KDF_ITERATIONS_LIMIT', `The PKCS#12 file asks for more than ${MAX_PKCS12_ITERATIONS.toLocaleString('en-US')} key-derivation iterations in all (certpush's limit per file). Export it again with the tool's default settings (openssl uses 2,048 per derivation).`);
+  }
+}
+
+let guarded = false;
+
+function installKdfGuards(): void {
+  if (guarded) return;
+  guarded = true;
+  type Fn = (...args: unknown[]) => unknown;
+  const wrap = (owner: Record<string, unknown>, name: string, countAt: number) => {
+    const original = owner[name] as Fn;
+    owner[name] = function (this: unknown, ...args: unknown[]) {
+      charge(args[countAt]);
+      return original.apply(this, args);
+    };
+  };
+  // MAC key (pkcs12.generateKey), PKCS#12 PBE (pbe.generatePkcs12Key), PBES2 (pkcs5.pbkdf2).
+  wrap(forge.pkcs12 as unknown as Record<string, unknown>, 'generateKey', 3);
+  wrap((forge.pki as unknown as { pbe: Record<string, unknown> }).pbe, 'generatePkcs12Key', 3);
+  wrap(forge.pkcs5 as unknown as Record<string, unknown>, 'pbkdf2', 2);
+  // forge runs PBES2's PBKDF2 in JavaScript (~30 µs an iteration) when handed a digest object,
+  // natively (~0.2 µs) when handed its name: 2,048 iterations are 60 ms against 0.4 ms.
+  const pkcs5 = forge.pkcs5 as unknown as Record<string, Fn>;
+  const checked = pkcs5.pbkdf2!;
+  const hashes = new Set(crypto.getHashes());
+  pkcs5.pbkdf2 = function (this: unknown, ...args: unknown[]) {
+    const md = args[4] as { algorithm?: unknown } | undefined;
+    if (md && typeof md === 'object' && typeof md.algorithm === 'string' && hashes.has(md.algorithm)) args[4] = md.algorithm;
+    return checked.apply(this, args);
+  };
 }
 
 /** True when the bytes could be a PKCS#12 PFX (a DER SEQUENCE starting with version 3). */

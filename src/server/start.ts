@@ -38,7 +38,7 @@ export interface StartOptions {
   /** Where the worker logs; default: JSON lines on stderr at warn and error. */
   log?: (level: 'info' | 'warn' | 'error', message: string, detail?: Record<string, unknown>) => void;
   /** Fine-tune the worker (tests use short polls). */
-  worker?: { pollMs?: number; batchSize?: number; leaseMs?: number; maxAttempts?: number; retryDelayScale?: number };
+  worker?: { pollMs?: number; batchSize?: number; leaseMs?: number; maxAttempts?: number; retryWindowMs?: number; retryDelayScale?: number };
   /** Fine-tune the periodic chores (tests check expiry often). */
   background?: BackgroundOptions;
 }
@@ -100,7 +100,7 @@ export async function startService(config: ServiceConfig, options: StartOptions 
         batchSize: options.worker?.batchSize ?? config.workerBatchSize,
         concurrentBatches: config.workerConcurrency,
         leaseMs: options.worker?.leaseMs ?? config.leaseMs,
-        retry: { maxAttempts: options.worker?.maxAttempts ?? config.maxAttempts },
+        retry: { maxAttempts: options.worker?.maxAttempts ?? config.maxAttempts, windowMs: options.worker?.retryWindowMs ?? config.retryWindowMs },
         retryDelayScale: options.worker?.retryDelayScale,
         onEvent,
         log,

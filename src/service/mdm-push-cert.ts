@@ -1,4 +1,4 @@
-import { checkPushCertificateImport, readUploadedPushCertificate } from '../mdm/push-cert-import.ts';
+import { checkPushCertificateImport, readUploadedPushCertificateOffThread } from '../mdm/push-cert-import.ts';
 import { verifyPushCertRequest } from '../mdm/push-cert-request.ts';
 import { appleIssuerOf } from '../mdm/apple-cas.ts';
 import { type Certificate, certificateToPem, daysLeft, parseCertificate } from '../pki/certificate.ts';
@@ -145,7 +145,7 @@ export async function importPushCertificate(ctx: ServiceContext, actor: Actor, t
   if (!record || !sealed) throw conflict('MDM_NO_KEY', 'This tenant has no key to pair the certificate with: create a CSR first (POST …/mdm/csr), get it signed and uploaded to Apple, then import the certificate Apple issues.');
   const keyPem = ctx.secrets.open(sealed, keyContext(tenantId)).toString('utf8');
   const key = parsePrivateKey(keyPem);
-  const candidate = readUploadedPushCertificate(upload.data, { password: upload.password });
+  const candidate = await readUploadedPushCertificateOffThread(upload.data, { password: upload.password });
   const current = record.certPem ? parseCertificate(record.certPem) : null;
   const decision = checkPushCertificateImport(candidate, { expectedKeySpki: spkiOf(key), current, force: upload.force, now: ctx.now() });
   const cert = candidate.certificate;
@@ -166,7 +166,7 @@ export async function importPushCertificate(ctx: ServiceContext, actor: Actor, t
     detail: { topic: decision.topic, notAfter: cert.notAfter.toISOString(), fingerprint: cert.fingerprintSha256, ...(decision.topicChanged ? { previousTopic: current?.uid } : {}) },
   });
   // A new certificate resumes a tenant paused for a credential failure.
-  await ctx.store.tenants.resume(tenantId);
+  await ctx.store.tenants.resume(tenantId, 'mdm');
   ctx.onCredentialChange?.(tenantId);
   return { ...(await getMdmCert(ctx, tenantId)), warnings: decision.findings.filter((f) => f.severity === 'warning') };
 }

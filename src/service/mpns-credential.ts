@@ -1,6 +1,7 @@
 import { checkMpnsCredential, type MpnsCredentialReport } from '../mpns/credential-check.ts';
 import { certificateToPem, daysLeft, parseCertificate } from '../pki/certificate.ts';
 import { type IdentitySource, loadIdentity } from '../pki/identity.ts';
+import { readPkcs12OffThread } from '../pki/pkcs12-thread.ts';
 import { FindingsError } from '../pki/finding.ts';
 import { privateKeyToPem } from '../pki/key.ts';
 import { type Actor, actorName, type ServiceContext } from './context.ts';
@@ -35,7 +36,8 @@ const keyContext = (tenantId: string) => `tenant:${tenantId}:mpns-key`;
 export async function putMpnsCredential(ctx: ServiceContext, actor: Actor, tenantId: string, upload: MpnsCredentialUpload): Promise<MpnsCredentialView & { report: MpnsCredentialReport }> {
   await requireTenant(ctx, tenantId);
   let source: IdentitySource;
-  if (upload.pkcs12) source = { pkcs12: Buffer.from(upload.pkcs12, 'base64'), password: upload.password ?? '' };
+  // Read off the event loop: its key derivation may take seconds at the iteration limit.
+  if (upload.pkcs12) source = { pkcs12Contents: await readPkcs12OffThread(Buffer.from(upload.pkcs12, 'base64'), upload.password ?? '') };
   else if (upload.certificate && upload.key) source = { cert: upload.certificate, key: upload.key };
   else throw unprocessable('MPNS_CREDENTIAL_MISSING', 'Give the credential as {"pkcs12": "<Base64>", "password": "…"} or {"certificate": "<PEM>", "key": "<PEM>"}.');
   const identity = loadIdentity(source);
@@ -54,7 +56,7 @@ export async function putMpnsCredential(ctx: ServiceContext, actor: Actor, tenan
     updatedAt: ctx.now().getTime(),
   });
   await ctx.store.audit.record({ tenantId, actor: actorName(actor), action: 'mpns.credential.installed', detail: { serviceName: report.serviceName, notAfter: cert.notAfter.toISOString(), fingerprint: cert.fingerprintSha256 } });
-  await ctx.store.tenants.resume(tenantId);
+  await ctx.store.tenants.resume(tenantId, 'mpns');
   ctx.onCredentialChange?.(tenantId);
   return { ...(await getMpnsCredential(ctx, tenantId)), report };
 }

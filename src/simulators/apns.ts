@@ -85,6 +85,7 @@ export interface ApnsSimulator {
   port: number;
   log: DeliveryLog;
   stats(): ApnsSimulatorStats;
+  /** `timestamp`: what a 410 for it says (when the token stopped being valid); default the time of each answer. */
   setDevice(token: string, state: DeviceState | null, timestamp?: Date): void;
   setFaults(faults: ApnsFaults): void;
   /** Make every provider token issued before this second count as expired (APNs: ExpiredProviderToken). */
@@ -129,8 +130,9 @@ export async function startApnsSimulator(options: ApnsSimulatorOptions): Promise
   let faults: ApnsFaults = { ...options.faults };
   let random = seededRandom(faults.seed ?? 1);
   let expiredBefore = -Infinity;
-  const devices = new Map<string, { state: DeviceState; timestamp: number }>();
-  for (const [token, state] of Object.entries(options.devices ?? {})) devices.set(token.toLowerCase(), { state, timestamp: now() });
+  // A device's 410 timestamp: the one given, else the time of the answer ("invalid as of now").
+  const devices = new Map<string, { state: DeviceState; timestamp: number | undefined }>();
+  for (const [token, state] of Object.entries(options.devices ?? {})) devices.set(token.toLowerCase(), { state, timestamp: undefined });
   const keys = new Map<string, { key: RegisteredKey; publicKey: KeyObject }>();
   for (const key of options.tokenKeys ?? []) {
     const publicKey = typeof key.publicKey === 'string' ? crypto.createPublicKey(key.publicKey) : key.publicKey.type === 'private' ? crypto.createPublicKey(key.publicKey) : key.publicKey;
@@ -400,7 +402,7 @@ export async function startApnsSimulator(options: ApnsSimulatorOptions): Promise
     stats: () => ({ ...stats, rejected: { ...stats.rejected } }),
     setDevice(token, state, timestamp) {
       if (state === null) devices.delete(token.toLowerCase());
-      else devices.set(token.toLowerCase(), { state, timestamp: (timestamp ?? new Date(now())).getTime() });
+      else devices.set(token.toLowerCase(), { state, timestamp: timestamp?.getTime() });
     },
     setFaults(next) {
       faults = { ...next };

@@ -21,14 +21,18 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** How long a query waits for a connection before it fails (the database is away). */
+const CONNECT_TIMEOUT_MS = 10_000;
+
 /**
  * Open the database — PostgreSQL when `databaseUrl` is given, else SQLite in `dataDir` — and
  * bring its schema up to date. Migrations take a lock, so processes may start together.
  */
-export async function openDatabase(options: { databaseUrl?: string; dataDir: string; poolSize?: number }): Promise<Database> {
+export async function openDatabase(options: { databaseUrl?: string; dataDir: string; poolSize?: number; onConnectionError?: (error: Error) => void }): Promise<Database> {
   let database: Database;
   if (options.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    survivePoolErrors(pool, options.onConnectionError ?? logConnectionError);
     const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] });
     const url = new URL(options.databaseUrl);
     database = { db, dialect: 'postgres', location: `postgres://${url.host}${url.pathname}`, close: () => db.destroy() };
@@ -52,4 +56,26 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
     throw new CertpushError('DATABASE_UNREACHABLE', `Cannot open the database at ${database.location}: ${(error as Error).message}. Check DATABASE_URL (or --data-dir) and that the server is running.`, { cause: error });
   }
   return database;
+}
+
+/**
+ * A PostgreSQL backend that ends (failover, restart, pg_terminate_backend, an idle-timeout
+ * proxy, a dropped database) makes pg emit 'error' on the pool for an idle client and on the
+ * client itself when it is checked out between queries — a transaction's client, say. Nobody
+ * listening means an unhandled 'error' event, which exits the process. The query in flight
+ * fails by itself and the pool drops a dead client when it is released, so all that is left to
+ * do is to say so: the next query opens a new connection.
+ */
+export function survivePoolErrors(pool: pg.Pool, onError: (error: Error) => void): void {
+  pool.on('error', onError);
+  pool.on('connect', (client) => client.on('error', onError));
+}
+
+let lastLogged = 0;
+
+function logConnectionError(error: Error): void {
+  // One line a second at most: a failover ends every connection of the pool at once.
+  if (Date.now() - lastLogged < 1000) return;
+  lastLogged = Date.now();
+  process.stderr.write(`${JSON.stringify({ level: 'warn', time: new Date().toISOString(), msg: 'a database connection ended; the next query opens a new one', error: error.message })}\n`);
 }

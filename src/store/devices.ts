@@ -114,10 +114,19 @@ export function devicesRepository(db: Kysely<Schema>) {
       return Number((await db.deleteFrom('devices').where('tenantId', '=', tenantId).where('id', '=', id).executeTakeFirst()).numDeletedRows) > 0;
     },
     /** The device is gone (APNs 410, MPNS 404): stop sending to it, remember when and why. */
-    async markInvalid(ids: string[], reason: string, at = Date.now()): Promise<void> {
+    /**
+     * Mark devices invalid. With `since` (APNs 410's timestamp: when the token stopped being
+     * valid), a device registered again at or after that time is left alone: its registration
+     * is newer than APNs' verdict. Returns the ids it marked.
+     */
+    async markInvalid(ids: string[], reason: string, at = Date.now(), since?: number): Promise<string[]> {
+      const marked: string[] = [];
       for (let i = 0; i < ids.length; i += BATCH) {
-        await db.updateTable('devices').set({ invalidAt: at, invalidReason: reason, updatedAt: at }).where('id', 'in', ids.slice(i, i + BATCH)).where('invalidAt', 'is', null).execute();
+        let update = db.updateTable('devices').set({ invalidAt: at, invalidReason: reason, updatedAt: at }).where('id', 'in', ids.slice(i, i + BATCH)).where('invalidAt', 'is', null);
+        if (since !== undefined) update = update.where('updatedAt', '<', since);
+        marked.push(...(await update.returning('id').execute()).map((r) => r.id));
       }
+      return marked;
     },
   };
 }

@@ -172,6 +172,18 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         else await retentionUp(db, dialect);
       },
     },
+    // A credential failure pauses one platform of a tenant, not all of them.
+    '0004_platform_pause': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.createTable('platform_pauses')
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id').onDelete('cascade'))
+          .addColumn('platform', 'text', (c) => c.notNull())
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .addColumn('paused_at', bigint, (c) => c.notNull())
+          .addPrimaryKeyConstraint('platform_pauses_pk', ['tenant_id', 'platform'])
+          .execute();
+      },
+    },
     '0006_webhooks_and_imports': {
       async up(db: Kysely<unknown>) {
         // Webhooks are claimed tenant by tenant (per-tenant slots): one tenant's backlog of

@@ -109,6 +109,14 @@ export function notificationsRepository(db: Kysely<Schema>) {
         .execute();
     },
     /** Mark notifications whose rows are all final as completed; returns the ones just completed. */
+    /** Creation times by id: where a notification without an expiration starts its retry window. */
+    async createdAt(ids: string[]): Promise<Map<string, number>> {
+      const out = new Map<string, number>();
+      for (const batch of chunk(ids, 500)) {
+        for (const r of await db.selectFrom('notifications').select(['id', 'createdAt']).where('id', 'in', batch).execute()) out.set(r.id, r.createdAt);
+      }
+      return out;
+    },
     async completeFinished(ids: string[], now = Date.now()): Promise<Notification[]> {
       if (ids.length === 0) return [];
       return db.updateTable('notifications')

@@ -187,8 +187,17 @@ export interface MetaTable {
   value: string;
 }
 
+/** One paused platform of a tenant (its credential was refused); rows of others keep going. */
+export interface PlatformPauseTable {
+  tenantId: string;
+  platform: string;
+  reason: string;
+  pausedAt: number;
+}
+
 export interface Schema {
   tenants: TenantTable;
+  platformPauses: PlatformPauseTable;
   apiKeys: ApiKeyTable;
   mdmCerts: MdmCertTable;
   mpnsCredentials: MpnsCredentialTable;

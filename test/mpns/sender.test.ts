@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isCertpushError } from '../../src/errors.ts';
 import { MAX_PAYLOAD_BYTES } from '../../src/mpns/protocol.ts';
 import { MpnsSender } from '../../src/mpns/sender.ts';
 import { issueTestCertificate } from '../../src/simulators/test-pki.ts';
+import { openssl, tempDir } from '../fixtures/pki.ts';
 import { toPkcs12 } from './pkcs12-fixture.ts';
 import { type SimulatorFixture, startSimulatorFixture } from './simulator-fixture.ts';
 
@@ -24,6 +27,18 @@ before(async () => {
 after(() => f.close());
 
 describe('MPNS sender, authenticated', () => {
+  it('takes three handshakes in a row ended by the server for a refusal of the client certificate, not a connection failure', async () => {
+    // A clientAuth certificate from a root the simulator does not trust: it closes the TLS 1.2 handshake.
+    const dir = tempDir();
+    openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'k.pem', '-out', 'c.pem', '-subj', '/CN=stranger', '-days', '3', '-addext', 'extendedKeyUsage=clientAuth'], { cwd: dir });
+    const sender = f.sender({ credential: { cert: fs.readFileSync(path.join(dir, 'c.pem'), 'utf8'), key: fs.readFileSync(path.join(dir, 'k.pem'), 'utf8') } });
+    const results = [];
+    for (let i = 0; i < 3; i++) results.push(await sender.send(channel({ authenticated: true }), toast));
+    sender.close();
+    assert.deepEqual(results.map((r) => [r.outcome, r.reason]), [['retry', 'ConnectionFailed'], ['retry', 'ConnectionFailed'], ['credential', 'ClientCertificateRejected']]);
+    assert.match(results[2]!.message, /refuses the certificate/);
+  });
+
   it('delivers a toast over HTTPS with the client certificate from PEM', async () => {
     const uri = channel({ authenticated: true });
     const result = await f.sender().send(uri, toast);
