@@ -55,7 +55,9 @@ export async function sendNotification(ctx: ServiceContext, actor: Actor, tenant
   if (hasDevices) {
     const ids = [...new Set(request.devices!.map(String))];
     const found = await ctx.store.devices.existing(tenantId, ids);
-    const missing = ids.filter((id) => !found.some((d) => d.id === id));
+    // A Set, not found.some() per id: 10,000 ids against 10,000 rows was 10^8 comparisons (~1 s).
+    const foundIds = new Set(found.map((d) => d.id));
+    const missing = ids.filter((id) => !foundIds.has(id));
     if (missing.length > 0) throw unprocessable('NOTIFICATION_UNKNOWN_DEVICES', `${missing.length} device id(s) are not devices of this tenant, e.g. ${missing[0]}. Register them first, or remove them.`);
     const uncovered = found.filter((d) => !platforms.includes(d.platform as Platform));
     if (uncovered.length > 0) throw unprocessable('NOTIFICATION_NO_PAYLOAD_FOR_DEVICE', `Device ${uncovered[0]!.id} is a ${uncovered[0]!.platform} device but the notification has no "${uncovered[0]!.platform}" payload.`);
