@@ -49,6 +49,9 @@ export class DeliveryWorker {
   #running = false;
   #loop: Promise<void> | null = null;
   #wake: (() => void) | null = null;
+  /** A wake-up that came while the loop was busy: the next idle wait returns at once. */
+  #woken = false;
+  #unsubscribe: (() => void) | null = null;
   #pausedCache: { at: number; ids: Set<string> } = { at: 0, ids: new Set() };
   #lastEviction = Date.now();
 
@@ -66,12 +69,16 @@ export class DeliveryWorker {
   start(): void {
     if (this.#running) return;
     this.#running = true;
+    // A notification queued anywhere (PostgreSQL: in any process) starts a claim now.
+    this.#unsubscribe = this.#ctx.store.queue.subscribe(() => this.wake());
     this.#loop = this.#run();
   }
 
-  /** Look at the queue now (a notification was just created in this process). */
+  /** Look at the queue now (a notification was just queued). */
   wake(): void {
-    this.#wake?.();
+    // The claim running now may have read the queue before the new rows were committed.
+    if (this.#wake) this.#wake();
+    else this.#woken = true;
   }
 
   /** A tenant's credential changed: rebuild its clients on next use. */
@@ -84,6 +91,7 @@ export class DeliveryWorker {
   /** Stop claiming, finish the batches in flight (SIGTERM drains), close the clients. */
   async stop(): Promise<void> {
     this.#running = false;
+    this.#unsubscribe?.();
     this.wake();
     await this.#loop;
     await Promise.all(this.#inFlight);
@@ -123,6 +131,10 @@ export class DeliveryWorker {
     if (Date.now() - this.#lastEviction > 60_000) {
       this.senders.evictIdle();
       this.#lastEviction = Date.now();
+    }
+    if (this.#woken) {
+      this.#woken = false;
+      return;
     }
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, this.#options.pollMs);

@@ -67,6 +67,9 @@ export async function sendNotification(ctx: ServiceContext, actor: Actor, tenant
   try {
     const notification = await ctx.store.notifications.create({ tenantId, idempotencyKey, requestHash, payload: JSON.stringify(payload), expiresAt, platforms, devices }, ctx.now().getTime());
     await ctx.store.audit.record({ tenantId, actor: actorName(actor), action: 'notification.sent', detail: { notificationId: notification.id, total: notification.total, platforms } });
+    // Wake the workers now rather than at their next poll. The rows are committed either way:
+    // a lost signal only costs the poll interval, so it never fails the request.
+    if (notification.total > 0) await ctx.store.queue.notify().catch(() => {});
     return { notification, replayed: false };
   } catch (error) {
     // Two requests with the same key racing: the unique index let one through; return it.

@@ -1,26 +1,253 @@
-import { DatabaseSync } from 'node:sqlite';
-import { SqliteDialect } from 'kysely';
+import { Worker } from 'node:worker_threads';
+import {
+  type CompiledQuery, type DatabaseConnection, type Dialect, type Driver, type Kysely, type QueryResult,
+  CompiledQuery as Compiled, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler,
+} from 'kysely';
+import { CertpushError } from '../errors.ts';
+import type { SqliteReply, SqliteRequest, SqliteThreadData } from './sqlite-protocol.ts';
 
 /**
- * Kysely's SqliteDialect speaks better-sqlite3's interface; node:sqlite differs only in taking
- * parameters spread rather than as an array, and in how a statement tells it returns rows.
+ * Kysely over node:sqlite, with the database in worker threads so that no statement runs on the
+ * caller's event loop: a 20,000-row fan-out, a claim or a large import takes its time on another
+ * core while the HTTP server keeps accepting connections and answering /healthz.
+ *
+ * Two connections to the one WAL file, each owned by its own thread:
+ * - the **writer** runs every write and every transaction. One transaction at a time holds it
+ *   (a lock here, as SQLite has one writer anyway); statements outside a transaction take it
+ *   for that statement only.
+ * - the **reader** runs SELECTs made outside a transaction. WAL gives it the last committed
+ *   state without waiting for the writer, so device listings are not queued behind a fan-out.
+ *   A write that has returned is committed, so a read issued after it sees it.
  */
-export function nodeSqliteDialect(file: string): { dialect: SqliteDialect; database: DatabaseSync } {
-  const database = new DatabaseSync(file);
-  // WAL: readers do not block the writer; NORMAL sync is durable across process crashes.
-  database.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
-  const adapter = {
-    close: () => database.close(),
-    prepare(sql: string) {
-      const statement = database.prepare(sql);
-      const params = (p: ReadonlyArray<unknown>) => p as Array<null | number | bigint | string | Uint8Array>;
-      return {
-        reader: statement.columns().length > 0,
-        all: (p: ReadonlyArray<unknown>) => statement.all(...params(p)),
-        run: (p: ReadonlyArray<unknown>) => statement.run(...params(p)),
-        iterate: (p: ReadonlyArray<unknown>) => statement.iterate(...params(p)),
-      };
+export function nodeSqliteDialect(file: string): { dialect: Dialect } {
+  return {
+    dialect: {
+      createAdapter: () => new SqliteAdapter(),
+      createDriver: () => new ThreadedSqliteDriver(file),
+      createQueryCompiler: () => new SqliteQueryCompiler(),
+      createIntrospector: (db: Kysely<any>) => new SqliteIntrospector(db),
     },
   };
-  return { dialect: new SqliteDialect({ database: adapter as never }), database };
+}
+
+/** A SELECT (or WITH … SELECT: SQLite has no data-modifying CTEs) can go to the reader. */
+const READ_ONLY_SQL = /^\s*(?:select|with)\b/i;
+
+class ThreadedSqliteDriver implements Driver {
+  readonly #file: string;
+  #writer: SqliteThread | null = null;
+  #reader: SqliteThread | null = null;
+  readonly #writeLock = new FifoLock();
+
+  constructor(file: string) {
+    this.#file = file;
+  }
+
+  async init(): Promise<void> {
+    // The writer first: it switches the file to WAL, which the reader then finds.
+    this.#writer = await SqliteThread.start({ file: this.#file, readOnly: false });
+    try {
+      this.#reader = await SqliteThread.start({ file: this.#file, readOnly: true });
+    } catch (error) {
+      await this.#writer.close();
+      throw error;
+    }
+  }
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    return new ThreadedConnection(this.#writer!, this.#reader!, this.#writeLock);
+  }
+
+  async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await (connection as ThreadedConnection).begin();
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await (connection as ThreadedConnection).end('commit');
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    await (connection as ThreadedConnection).end('rollback');
+  }
+
+  async savepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await connection.executeQuery(Compiled.raw(`savepoint ${quoteName(name)}`));
+  }
+
+  async rollbackToSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await connection.executeQuery(Compiled.raw(`rollback to ${quoteName(name)}`));
+  }
+
+  async releaseSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await connection.executeQuery(Compiled.raw(`release ${quoteName(name)}`));
+  }
+
+  async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    // A transaction Kysely abandoned without commit or rollback must not keep the writer.
+    await (connection as ThreadedConnection).end('rollback').catch(() => {});
+  }
+
+  async destroy(): Promise<void> {
+    await Promise.all([this.#reader?.close(), this.#writer?.close()]);
+    this.#reader = this.#writer = null;
+  }
+}
+
+function quoteName(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** One Kysely connection: a view onto the two threads, pinned to the writer inside a transaction. */
+class ThreadedConnection implements DatabaseConnection {
+  readonly #writer: SqliteThread;
+  readonly #reader: SqliteThread;
+  readonly #lock: FifoLock;
+  #inTransaction = false;
+
+  constructor(writer: SqliteThread, reader: SqliteThread, lock: FifoLock) {
+    this.#writer = writer;
+    this.#reader = reader;
+    this.#lock = lock;
+  }
+
+  async begin(): Promise<void> {
+    await this.#lock.acquire();
+    this.#inTransaction = true;
+    try {
+      await this.#writer.query('begin', []);
+    } catch (error) {
+      this.#inTransaction = false;
+      this.#lock.release();
+      throw error;
+    }
+  }
+
+  async end(command: 'commit' | 'rollback'): Promise<void> {
+    if (!this.#inTransaction) return;
+    try {
+      await this.#writer.query(command, []);
+    } finally {
+      this.#inTransaction = false;
+      this.#lock.release();
+    }
+  }
+
+  async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    let reply: SqliteReply & { ok: true };
+    if (this.#inTransaction) reply = await this.#writer.query(compiled.sql, compiled.parameters);
+    else if (READ_ONLY_SQL.test(compiled.sql)) reply = await this.#reader.query(compiled.sql, compiled.parameters);
+    else {
+      await this.#lock.acquire();
+      try {
+        reply = await this.#writer.query(compiled.sql, compiled.parameters);
+      } finally {
+        this.#lock.release();
+      }
+    }
+    if (reply.changes === undefined) return { rows: reply.rows as R[] };
+    return { rows: reply.rows as R[], numAffectedRows: BigInt(reply.changes), insertId: BigInt(reply.lastInsertRowid ?? 0) };
+  }
+
+  async *streamQuery<R>(compiled: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
+    // Rows come back from the thread in one message; hand them out one by one as Kysely expects.
+    const { rows } = await this.executeQuery<R>(compiled);
+    for (const row of rows) yield { rows: [row] };
+  }
+}
+
+/** A lock granted in request order, so a steady stream of statements cannot starve a transaction. */
+class FifoLock {
+  #held = false;
+  readonly #waiting: Array<() => void> = [];
+
+  acquire(): Promise<void> {
+    if (!this.#held) {
+      this.#held = true;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#held = false;
+  }
+}
+
+const THREAD_URL = new URL(import.meta.url.endsWith('.ts') ? './sqlite-thread.ts' : './sqlite-thread.js', import.meta.url);
+
+/** A worker thread owning one connection; statements are answered in the order posted. */
+class SqliteThread {
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, { resolve: (reply: SqliteReply & { ok: true }) => void; reject: (error: Error) => void }>();
+  #nextId = 1;
+  #stopped: Error | null = null;
+  #exited: Promise<void>;
+
+  private constructor(data: SqliteThreadData) {
+    this.#worker = new Worker(THREAD_URL, { workerData: data });
+    // Unreferenced while idle, so an open store does not keep a CLI process alive on its own;
+    // referenced while a statement is outstanding, so the process waits for its answer.
+    this.#worker.unref();
+    this.#worker.on('message', (reply: SqliteReply) => this.#settle(reply));
+    this.#worker.on('error', (error) => this.#stop(error));
+    this.#exited = new Promise((resolve) => this.#worker.once('exit', (code) => {
+      this.#stop(new Error(`the SQLite thread exited (code ${code})`));
+      resolve();
+    }));
+  }
+
+  static async start(data: SqliteThreadData): Promise<SqliteThread> {
+    const thread = new SqliteThread(data);
+    // The thread answers id 0 once its connection is open (or with the reason it is not).
+    await new Promise<SqliteReply & { ok: true }>((resolve, reject) => thread.#track(0, resolve, reject));
+    return thread;
+  }
+
+  query(sql: string, params: readonly unknown[]): Promise<SqliteReply & { ok: true }> {
+    return new Promise((resolve, reject) => {
+      if (this.#stopped) return reject(this.#unavailable());
+      const id = this.#nextId++;
+      this.#track(id, resolve, reject);
+      this.#worker.postMessage({ type: 'query', id, sql, params } satisfies SqliteRequest);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (!this.#stopped) {
+      const id = this.#nextId++;
+      await new Promise<unknown>((resolve) => {
+        this.#track(id, resolve, resolve);
+        this.#worker.postMessage({ type: 'close', id } satisfies SqliteRequest);
+      });
+      this.#stopped = new Error('the store was closed');
+      await this.#worker.terminate();
+    }
+    await this.#exited;
+  }
+
+  #track(id: number, resolve: (reply: SqliteReply & { ok: true }) => void, reject: (error: Error) => void): void {
+    if (this.#pending.size === 0) this.#worker.ref();
+    this.#pending.set(id, { resolve, reject });
+  }
+
+  #settle(reply: SqliteReply): void {
+    const waiter = this.#pending.get(reply.id);
+    if (!waiter) return;
+    this.#pending.delete(reply.id);
+    if (this.#pending.size === 0) this.#worker.unref();
+    if (reply.ok) waiter.resolve(reply);
+    else waiter.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code, errcode: reply.error.errcode, errstr: reply.error.errstr }));
+  }
+
+  #stop(cause: Error): void {
+    this.#stopped ??= cause;
+    for (const { reject } of this.#pending.values()) reject(this.#unavailable());
+    this.#pending.clear();
+  }
+
+  #unavailable(): Error {
+    return new CertpushError('DATABASE_UNREACHABLE', `The SQLite database is not available: ${this.#stopped!.message}. Restart certpush; if it recurs, check the data directory's disk and permissions.`, { cause: this.#stopped });
+  }
 }

@@ -7,6 +7,7 @@ import { mdmCertsRepository } from './mdm-certs.ts';
 import { mpnsCredentialsRepository } from './mpns-credentials.ts';
 import { mpnsQuotaRepository } from './mpns-quota.ts';
 import { notificationsRepository } from './notifications.ts';
+import { localQueueSignal, postgresQueueSignal, type QueueSignal } from './queue-signal.ts';
 import { tenantsRepository } from './tenants.ts';
 import { webhookEventsRepository } from './webhook-events.ts';
 import { webhooksRepository } from './webhooks.ts';
@@ -28,13 +29,15 @@ export interface Store {
   readonly webhooks: ReturnType<typeof webhooksRepository>;
   readonly webhookEvents: ReturnType<typeof webhookEventsRepository>;
   readonly mpnsQuota: ReturnType<typeof mpnsQuotaRepository>;
+  /** Wakes delivery workers when rows are queued (PostgreSQL: across processes). */
+  readonly queue: QueueSignal;
   /** Read or write a small named value (schema facts, the master key check value). */
   getMeta(key: string): Promise<string | undefined>;
   setMeta(key: string, value: string): Promise<void>;
   close(): Promise<void>;
 }
 
-export function createStore(database: Database): Store {
+export function createStore(database: Database, queue: QueueSignal = localQueueSignal()): Store {
   const { db } = database;
   return {
     database,
@@ -49,17 +52,22 @@ export function createStore(database: Database): Store {
     webhooks: webhooksRepository(db),
     webhookEvents: webhookEventsRepository(db, database.dialect),
     mpnsQuota: mpnsQuotaRepository(db),
+    queue,
     async getMeta(key) {
       return (await db.selectFrom('meta').select('value').where('key', '=', key).executeTakeFirst())?.value;
     },
     async setMeta(key, value) {
       await db.insertInto('meta').values({ key, value }).onConflict((oc) => oc.column('key').doUpdateSet({ value })).execute();
     },
-    close: () => database.close(),
+    async close() {
+      await queue.close();
+      await database.close();
+    },
   };
 }
 
 /** Open the database (migrating it) and build the store. */
 export async function openStore(options: { databaseUrl?: string; dataDir: string; poolSize?: number }): Promise<Store> {
-  return createStore(await openDatabase(options));
+  const database = await openDatabase(options);
+  return createStore(database, options.databaseUrl ? postgresQueueSignal(options.databaseUrl, database.db) : localQueueSignal());
 }
