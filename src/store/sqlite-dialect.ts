@@ -186,7 +186,9 @@ class SqliteThread {
   #exited: Promise<void>;
 
   private constructor(data: SqliteThreadData) {
-    this.#worker = new Worker(THREAD_URL, { workerData: data });
+    // No inherited CLI flags: some (`--input-type`, `--eval`) refuse a file-based worker, and V8's
+    // heap flags (`--max-semi-space-size`) are process-wide anyway.
+    this.#worker = new Worker(THREAD_URL, { workerData: data, execArgv: [] });
     // Unreferenced while idle, so an open store does not keep a CLI process alive on its own;
     // referenced while a statement is outstanding, so the process waits for its answer.
     this.#worker.unref();
