@@ -1,4 +1,5 @@
-import { type Kysely, type Selectable, sql } from 'kysely';
+import { type CompiledQuery, type Kysely, type Selectable, sql } from 'kysely';
+import { type AtomicRunner, runAtomically } from './atomic.ts';
 import type { NotificationTable, Schema } from './schema.ts';
 import type { Platform } from './devices.ts';
 import { newId } from './ids.ts';
@@ -19,7 +20,7 @@ export interface NewNotification {
 
 const ID_BATCH = 500;
 
-export function notificationsRepository(db: Kysely<Schema>) {
+export function notificationsRepository(db: Kysely<Schema>, atomic?: AtomicRunner) {
   return {
     /**
      * Create a notification and fan it out into one pending delivery row per active device of
@@ -27,40 +28,46 @@ export function notificationsRepository(db: Kysely<Schema>) {
      * INSERT … SELECT, so 100,000 devices never pass through this process.
      */
     async create(input: NewNotification, now = Date.now()): Promise<Notification> {
-      return db.transaction().execute(async (tx) => {
-        const notification: Notification = {
-          id: newId('ntf'), tenantId: input.tenantId, idempotencyKey: input.idempotencyKey, requestHash: input.requestHash,
-          payload: input.payload, expiresAt: input.expiresAt, createdAt: now, total: 0, completedAt: null,
-        };
-        await tx.insertInto('notifications').values(notification).execute();
-        const batches = input.devices === 'all' ? [null] : chunk(input.devices, ID_BATCH);
-        for (const ids of batches) {
-          if (input.platforms.length === 0 || (ids && ids.length === 0)) continue;
-          let select = tx.selectFrom('devices')
-            .select((eb) => [
-              eb.val(notification.id).as('notificationId'),
-              'tenantId',
-              eb.ref('id').as('deviceId'),
-              sql<'pending'>`'pending'`.as('state'),
-              sql<number>`0`.as('attempts'),
-              eb.val(now).as('nextAttemptAt'),
-              eb.val(now).as('updatedAt'),
-            ])
-            .where('tenantId', '=', input.tenantId)
-            .where('invalidAt', 'is', null)
-            .where('platform', 'in', input.platforms);
-          if (ids) select = select.where('id', 'in', ids);
-          await tx.insertInto('deliveries')
-            .columns(['notificationId', 'tenantId', 'deviceId', 'state', 'attempts', 'nextAttemptAt', 'updatedAt'])
-            .expression(select)
-            .execute();
-        }
-        const { n } = await tx.selectFrom('deliveries').select((eb) => eb.fn.countAll<number>().as('n')).where('notificationId', '=', notification.id).executeTakeFirstOrThrow();
-        notification.total = Number(n);
-        notification.completedAt = notification.total === 0 ? now : null;
-        await tx.updateTable('notifications').set({ total: notification.total, completedAt: notification.completedAt }).where('id', '=', notification.id).execute();
-        return notification;
-      });
+      const notification: Notification = {
+        id: newId('ntf'), tenantId: input.tenantId, idempotencyKey: input.idempotencyKey, requestHash: input.requestHash,
+        payload: input.payload, expiresAt: input.expiresAt, createdAt: now, total: 0, completedAt: null,
+      };
+      // No statement needs another's result, so the whole transaction goes to the database at
+      // once (runAtomically: on SQLite one message to its writer thread).
+      const queries: CompiledQuery[] = [db.insertInto('notifications').values(notification).compile()];
+      const batches = input.devices === 'all' ? [null] : chunk(input.devices, ID_BATCH);
+      for (const ids of batches) {
+        if (input.platforms.length === 0 || (ids && ids.length === 0)) continue;
+        let select = db.selectFrom('devices')
+          .select((eb) => [
+            eb.val(notification.id).as('notificationId'),
+            'tenantId',
+            eb.ref('id').as('deviceId'),
+            sql<'pending'>`'pending'`.as('state'),
+            sql<number>`0`.as('attempts'),
+            eb.val(now).as('nextAttemptAt'),
+            eb.val(now).as('updatedAt'),
+          ])
+          .where('tenantId', '=', input.tenantId)
+          .where('invalidAt', 'is', null)
+          .where('platform', 'in', input.platforms);
+        if (ids) select = select.where('id', 'in', ids);
+        queries.push(db.insertInto('deliveries')
+          .columns(['notificationId', 'tenantId', 'deviceId', 'state', 'attempts', 'nextAttemptAt', 'updatedAt'])
+          .expression(select)
+          .compile());
+      }
+      queries.push(db.updateTable('notifications')
+        .set((eb) => ({ total: eb.selectFrom('deliveries').select((e) => e.fn.countAll<number>().as('n')).where('notificationId', '=', notification.id) }))
+        .where('id', '=', notification.id)
+        .returning('total')
+        .compile());
+      // Nothing to deliver: complete at once.
+      queries.push(db.updateTable('notifications').set({ completedAt: now }).where('id', '=', notification.id).where('total', '=', 0).compile());
+      const results = await runAtomically(db, atomic, queries);
+      notification.total = Number(results.at(-2)!.rows[0]!.total);
+      notification.completedAt = notification.total === 0 ? now : null;
+      return notification;
     },
     async get(tenantId: string, id: string): Promise<Notification | undefined> {
       return db.selectFrom('notifications').selectAll().where('tenantId', '=', tenantId).where('id', '=', id).executeTakeFirst();

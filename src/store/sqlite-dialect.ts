@@ -4,7 +4,8 @@ import {
   CompiledQuery as Compiled, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler,
 } from 'kysely';
 import { CertpushError } from '../errors.ts';
-import type { SqliteReply, SqliteRequest, SqliteThreadData } from './sqlite-protocol.ts';
+import type { AtomicRunner } from './atomic.ts';
+import type { SqliteReply, SqliteRequest, SqliteResult, SqliteThreadData } from './sqlite-protocol.ts';
 
 /**
  * Kysely over node:sqlite, with the database in worker threads so that no statement runs on the
@@ -12,18 +13,25 @@ import type { SqliteReply, SqliteRequest, SqliteThreadData } from './sqlite-prot
  * core while the HTTP server keeps accepting connections and answering /healthz.
  *
  * Two connections to the one WAL file, each owned by its own thread:
- * - the **writer** runs every write and every transaction. One transaction at a time holds it
- *   (a lock here, as SQLite has one writer anyway); statements outside a transaction take it
- *   for that statement only.
+ * - the **writer** runs every write and every transaction. An interactive transaction holds it
+ *   from BEGIN to COMMIT (a lock here: its statements must not interleave with others'), for a
+ *   round trip per statement; `atomic()` sends a whole transaction as one message instead, and
+ *   single statements wait only for an open transaction to end.
  * - the **reader** runs SELECTs made outside a transaction. WAL gives it the last committed
  *   state without waiting for the writer, so device listings are not queued behind a fan-out.
  *   A write that has returned is committed, so a read issued after it sees it.
  */
-export function nodeSqliteDialect(file: string): { dialect: Dialect } {
+export function nodeSqliteDialect(file: string): { dialect: Dialect; atomic: AtomicRunner } {
+  let driver: ThreadedSqliteDriver | null = null;
   return {
+    // Kysely creates the driver (and starts the threads) on first use; so does this.
+    atomic: async (queries) => {
+      driver ??= new ThreadedSqliteDriver(file);
+      return driver.atomic(queries);
+    },
     dialect: {
       createAdapter: () => new SqliteAdapter(),
-      createDriver: () => new ThreadedSqliteDriver(file),
+      createDriver: () => (driver ??= new ThreadedSqliteDriver(file)),
       createQueryCompiler: () => new SqliteQueryCompiler(),
       createIntrospector: (db: Kysely<any>) => new SqliteIntrospector(db),
     },
@@ -43,7 +51,25 @@ class ThreadedSqliteDriver implements Driver {
     this.#file = file;
   }
 
-  async init(): Promise<void> {
+  #started: Promise<void> | null = null;
+
+  init(): Promise<void> {
+    this.#started ??= this.#start();
+    return this.#started;
+  }
+
+  /** Statements that need none of each other's results, in one transaction, in one message to the writer. */
+  async atomic(queries: readonly CompiledQuery[]): Promise<Array<QueryResult<Record<string, unknown>>>> {
+    await this.init();
+    if (!this.#writer) throw new CertpushError('DATABASE_UNREACHABLE', 'The SQLite database is not available: the store was closed.');
+    // The lock orders posting only: the thread runs messages in the order they arrive.
+    await this.#writeLock.acquire();
+    const results = this.#writer.batch(queries.map((q) => ({ sql: q.sql, params: q.parameters })));
+    this.#writeLock.release();
+    return (await results).map(queryResult);
+  }
+
+  async #start(): Promise<void> {
     // The writer first: it switches the file to WAL, which the reader then finds.
     this.#writer = await SqliteThread.start({ file: this.#file, readOnly: false });
     try {
@@ -137,15 +163,14 @@ class ThreadedConnection implements DatabaseConnection {
     if (this.#inTransaction) reply = await this.#writer.query(compiled.sql, compiled.parameters);
     else if (READ_ONLY_SQL.test(compiled.sql)) reply = await this.#reader.query(compiled.sql, compiled.parameters);
     else {
+      // Wait only for an open transaction to end (its statements must not be interleaved);
+      // once posted, this statement is ordered, so the lock need not be held for the answer.
       await this.#lock.acquire();
-      try {
-        reply = await this.#writer.query(compiled.sql, compiled.parameters);
-      } finally {
-        this.#lock.release();
-      }
+      const pending = this.#writer.query(compiled.sql, compiled.parameters);
+      this.#lock.release();
+      reply = await pending;
     }
-    if (reply.changes === undefined) return { rows: reply.rows as R[] };
-    return { rows: reply.rows as R[], numAffectedRows: BigInt(reply.changes), insertId: BigInt(reply.lastInsertRowid ?? 0) };
+    return queryResult(reply) as QueryResult<R>;
   }
 
   async *streamQuery<R>(compiled: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
@@ -153,6 +178,11 @@ class ThreadedConnection implements DatabaseConnection {
     const { rows } = await this.executeQuery<R>(compiled);
     for (const row of rows) yield { rows: [row] };
   }
+}
+
+function queryResult(result: SqliteResult): QueryResult<Record<string, unknown>> {
+  if (result.changes === undefined) return { rows: result.rows };
+  return { rows: result.rows, numAffectedRows: BigInt(result.changes), insertId: BigInt(result.lastInsertRowid ?? 0) };
 }
 
 /** A lock granted in request order, so a steady stream of statements cannot starve a transaction. */
@@ -214,6 +244,16 @@ class SqliteThread {
       this.#track(id, resolve, reject);
       this.#worker.postMessage({ type: 'query', id, sql, params } satisfies SqliteRequest);
     });
+  }
+
+  async batch(statements: Array<{ sql: string; params: readonly unknown[] }>): Promise<SqliteResult[]> {
+    const reply = await new Promise<SqliteReply & { ok: true }>((resolve, reject) => {
+      if (this.#stopped) return reject(this.#unavailable());
+      const id = this.#nextId++;
+      this.#track(id, resolve, reject);
+      this.#worker.postMessage({ type: 'batch', id, statements } satisfies SqliteRequest);
+    });
+    return reply.results!;
   }
 
   async close(): Promise<void> {

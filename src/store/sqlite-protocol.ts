@@ -6,9 +6,16 @@ export interface SqliteThreadData {
   readOnly: boolean;
 }
 
+export interface SqliteStatement { sql: string; params: readonly unknown[] }
+
 export type SqliteRequest =
-  | { type: 'query'; id: number; sql: string; params: readonly unknown[] }
+  | ({ type: 'query'; id: number } & SqliteStatement)
+  /** Statements run in one transaction, in one message: the transaction never waits for this thread's caller. */
+  | { type: 'batch'; id: number; statements: SqliteStatement[] }
   | { type: 'close'; id: number };
+
+/** What one statement returned. */
+export interface SqliteResult { rows: Array<Record<string, unknown>>; changes?: number; lastInsertRowid?: number }
 
 /** An error as node:sqlite threw it, with the fields callers test (`code`, `errcode`). */
 export interface SqliteErrorInfo {
@@ -19,5 +26,5 @@ export interface SqliteErrorInfo {
 }
 
 export type SqliteReply =
-  | { id: number; ok: true; rows: Array<Record<string, unknown>>; changes?: number; lastInsertRowid?: number }
+  | ({ id: number; ok: true; results?: SqliteResult[] } & SqliteResult)
   | { id: number; ok: false; error: SqliteErrorInfo };

@@ -4,7 +4,7 @@
 // holding the HTTP event loop (README: Design).
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { SqliteErrorInfo, SqliteReply, SqliteRequest, SqliteThreadData } from './sqlite-protocol.ts';
+import type { SqliteErrorInfo, SqliteReply, SqliteRequest, SqliteResult, SqliteStatement, SqliteThreadData } from './sqlite-protocol.ts';
 
 const { file, readOnly } = workerData as SqliteThreadData;
 const port = parentPort!;
@@ -49,18 +49,31 @@ port.on('message', (request: SqliteRequest) => {
   }
   let reply: SqliteReply;
   try {
-    const s = statement(request.sql);
-    const params = request.params as Array<null | number | bigint | string | Uint8Array>;
-    if (s.columns().length > 0) reply = { id: request.id, ok: true, rows: s.all(...params) as Array<Record<string, unknown>> };
+    if (request.type === 'query') reply = { id: request.id, ok: true, ...run(request) };
     else {
-      const { changes, lastInsertRowid } = s.run(...params);
-      reply = { id: request.id, ok: true, rows: [], changes: Number(changes), lastInsertRowid: Number(lastInsertRowid) };
+      database.exec('BEGIN IMMEDIATE');
+      try {
+        const results = request.statements.map(run);
+        database.exec('COMMIT');
+        reply = { id: request.id, ok: true, rows: [], results };
+      } catch (error) {
+        if (database.isTransaction) database.exec('ROLLBACK');
+        throw error;
+      }
     }
   } catch (error) {
     reply = { id: request.id, ok: false, error: describe(error) };
   }
   port.postMessage(reply);
 });
+
+function run({ sql, params }: SqliteStatement): SqliteResult {
+  const s = statement(sql);
+  const values = params as Array<null | number | bigint | string | Uint8Array>;
+  if (s.columns().length > 0) return { rows: s.all(...values) as Array<Record<string, unknown>> };
+  const { changes, lastInsertRowid } = s.run(...values);
+  return { rows: [], changes: Number(changes), lastInsertRowid: Number(lastInsertRowid) };
+}
 
 function describe(error: unknown): SqliteErrorInfo {
   const e = error as Error & { code?: string; errcode?: number; errstr?: string };
