@@ -59,7 +59,11 @@ function startProcess(config: Partial<ServiceConfig>, role: Role): Promise<Certp
   // With the V8 flag `npm start` uses (README: Design), so the memory column is what users see.
   // CERTPUSH_BENCH_NODE_FLAGS adds flags for a look inside (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p").
   const flags = process.env.CERTPUSH_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, ['--max-semi-space-size=16', ...flags, BIN, 'serve'], { env: { ...process.env, ...env({ ...config, role }) }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, ['--max-semi-space-size=16', ...flags, BIN, 'serve'], {
+    env: { ...process.env, ...env({ ...config, role }) },
+    // CERTPUSH_BENCH_CHILD_STDOUT=FILE keeps what those flags print (e.g. --trace-gc).
+    stdio: ['ignore', process.env.CERTPUSH_BENCH_CHILD_STDOUT ? fs.openSync(process.env.CERTPUSH_BENCH_CHILD_STDOUT, 'a') : 'ignore', 'pipe'],
+  });
   let err = '';
   return new Promise((resolve, reject) => {
     child.stderr!.on('data', (c: Buffer) => {
