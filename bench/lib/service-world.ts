@@ -56,10 +56,10 @@ function env(config: Partial<ServiceConfig>): Record<string, string> {
 }
 
 function startProcess(config: Partial<ServiceConfig>, role: Role): Promise<CertpushProcess> {
-  // With the V8 flag `npm start` uses (README: Design), so the memory column is what users see.
+  // With the V8 flags `npm start` uses (README: Design), so the memory column is what users see.
   // CERTPUSH_BENCH_NODE_FLAGS adds flags for a look inside (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p").
   const flags = process.env.CERTPUSH_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, ['--max-semi-space-size=16', ...flags, BIN, 'serve'], {
+  const child = spawn(process.execPath, ['--max-semi-space-size=16', '--heap-growing-percent=30', ...flags, BIN, 'serve'], {
     env: { ...process.env, ...env({ ...config, role }) },
     // CERTPUSH_BENCH_CHILD_STDOUT=FILE keeps what those flags print (e.g. --trace-gc).
     stdio: ['ignore', process.env.CERTPUSH_BENCH_CHILD_STDOUT ? fs.openSync(process.env.CERTPUSH_BENCH_CHILD_STDOUT, 'a') : 'ignore', 'pipe'],
