@@ -21,7 +21,7 @@ export interface WorkerOptions {
   leaseMs?: number;
   /** Claims processed at once: the next claim overlaps the current batch's sending. */
   concurrentBatches?: number;
-  /** Wait when the queue is empty (a new notification in this process wakes it sooner). */
+  /** Wait when the queue is empty (a new notification wakes it sooner: store.queue). */
   pollMs?: number;
   retry?: RetryPolicy;
   /**

@@ -39,8 +39,11 @@ export function nodeSqliteDialect(file: string): { dialect: Dialect; atomic: Ato
   };
 }
 
-/** A SELECT (or WITH … SELECT: SQLite has no data-modifying CTEs) can go to the reader. */
-const READ_ONLY_SQL = /^\s*(?:select|with)\b/i;
+/**
+ * A SELECT, or a WITH … SELECT, can go to the reader. SQLite allows `WITH … INSERT/UPDATE/
+ * DELETE` too, so a WITH that names one of those anywhere goes to the writer.
+ */
+const READ_ONLY_SQL = /^\s*(?:select\b|with\b(?![\s\S]*\b(?:insert|update|delete|replace)\b))/i;
 
 class ThreadedSqliteDriver implements Driver {
   readonly #file: string;
