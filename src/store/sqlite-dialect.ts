@@ -211,11 +211,16 @@ class FifoLock {
 
 const THREAD_URL = new URL(import.meta.url.endsWith('.ts') ? './sqlite-thread.ts' : './sqlite-thread.js', import.meta.url);
 
+/** Statements posted to a thread and not yet answered, at most. */
+const MAX_IN_FLIGHT = 4;
+
 /** A worker thread owning one connection; statements are answered in the order posted. */
 class SqliteThread {
   readonly #worker: Worker;
   readonly #pending = new Map<number, { resolve: (reply: SqliteReply & { ok: true }) => void; reject: (error: Error) => void }>();
   #nextId = 1;
+  #inFlight = 0;
+  readonly #queued: SqliteRequest[] = [];
   #stopped: Error | null = null;
   #exited: Promise<void>;
 
@@ -245,6 +250,7 @@ class SqliteThread {
   static async start(data: SqliteThreadData): Promise<SqliteThread> {
     const thread = new SqliteThread(data);
     // The thread answers id 0 once its connection is open (or with the reason it is not).
+    thread.#inFlight = 1;
     await new Promise<SqliteReply & { ok: true }>((resolve, reject) => thread.#track(0, resolve, reject));
     return thread;
   }
@@ -254,7 +260,7 @@ class SqliteThread {
       if (this.#stopped) return reject(this.#unavailable());
       const id = this.#nextId++;
       this.#track(id, resolve, reject);
-      this.#worker.postMessage({ type: 'query', id, sql, params } satisfies SqliteRequest);
+      this.#post({ type: 'query', id, sql, params });
     });
   }
 
@@ -263,7 +269,7 @@ class SqliteThread {
       if (this.#stopped) return reject(this.#unavailable());
       const id = this.#nextId++;
       this.#track(id, resolve, reject);
-      this.#worker.postMessage({ type: 'batch', id, statements } satisfies SqliteRequest);
+      this.#post({ type: 'batch', id, statements });
     });
     return reply.results!;
   }
@@ -273,12 +279,24 @@ class SqliteThread {
       const id = this.#nextId++;
       await new Promise<unknown>((resolve) => {
         this.#track(id, resolve, resolve);
-        this.#worker.postMessage({ type: 'close', id } satisfies SqliteRequest);
+        this.#post({ type: 'close', id });
       });
       this.#stopped = new Error('the store was closed');
       await this.#worker.terminate();
     }
     await this.#exited;
+  }
+
+  /**
+   * Post in order, at most MAX_IN_FLIGHT at a time; the rest wait here. Answers arrive on the
+   * event loop in bursts of what is outstanding: bounded, a burst cannot fill a loop turn and
+   * keep /healthz and new connections waiting (as a PostgreSQL pool bounds its queries).
+   */
+  #post(request: SqliteRequest): void {
+    if (this.#inFlight < MAX_IN_FLIGHT) {
+      this.#inFlight++;
+      this.#worker.postMessage(request);
+    } else this.#queued.push(request);
   }
 
   #track(id: number, resolve: (reply: SqliteReply & { ok: true }) => void, reject: (error: Error) => void): void {
@@ -290,6 +308,9 @@ class SqliteThread {
     const waiter = this.#pending.get(reply.id);
     if (!waiter) return;
     this.#pending.delete(reply.id);
+    this.#inFlight--;
+    const next = this.#queued.shift();
+    if (next) this.#post(next);
     if (this.#pending.size === 0) this.#worker.unref();
     if (reply.ok) waiter.resolve(reply);
     else waiter.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code, errcode: reply.error.errcode, errstr: reply.error.errstr }));
@@ -299,6 +320,7 @@ class SqliteThread {
     this.#stopped ??= cause;
     for (const { reject } of this.#pending.values()) reject(this.#unavailable());
     this.#pending.clear();
+    this.#queued.length = 0;
   }
 
   #unavailable(): Error {
