@@ -1,21 +1,27 @@
-// The APNs simulator in its own process for the service benchmark. Prints {"url"} when
-// listening; answers IPC "count" with {count, lastAt} (the time of the last acceptance).
+// The APNs simulator in its own process for the service benchmarks. Prints {"url"} when
+// listening; answers IPC "count" with {type: "count", count, lastAt} (the time of the last
+// acceptance). With the argument "arrivals" it also reports each push as it arrives,
+// {type: "arrival", token, at}, timestamped here, independently of certpush.
 import { startApnsSimulator } from '../../src/simulators/apns.ts';
 import { readTestPki } from '../../src/simulators/test-pki.ts';
 
 const pki = readTestPki(process.argv[2]!);
-const sim = await startApnsSimulator({ tls: pki.server, clientCa: [pki.appleRoot.cert, pki.pushCa.cert], logCapacity: 0 });
+const arrivals = process.argv[3] === 'arrivals';
+const sim = await startApnsSimulator({ tls: pki.server, clientCa: [pki.appleRoot.cert, pki.pushCa.cert], logCapacity: arrivals ? 1000 : 0 });
 let lastAt = 0;
 let seen = 0;
-// The log keeps only a count; sample it often to know when the last push arrived.
+// The log keeps only a count (or, with arrivals, the latest entries); sample it often.
 setInterval(() => {
-  if (sim.log.count !== seen) {
-    seen = sim.log.count;
-    lastAt = Date.now();
+  if (sim.log.count === seen) return;
+  if (arrivals) {
+    const fresh = sim.log.entries().slice(-(sim.log.count - seen));
+    for (const d of fresh) process.send!({ type: 'arrival', token: d.token.toLowerCase(), at: d.receivedAt });
   }
-}, 5).unref();
+  seen = sim.log.count;
+  lastAt = Date.now();
+}, arrivals ? 1 : 5).unref();
 process.on('message', (message) => {
-  if (message === 'count') process.send!({ count: sim.log.count, lastAt });
+  if (message === 'count') process.send!({ type: 'count', count: sim.log.count, lastAt });
 });
 process.stdout.write(`${JSON.stringify({ url: sim.url })}\n`);
 process.on('SIGTERM', () => void sim.close().then(() => process.exit(0)));

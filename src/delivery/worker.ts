@@ -22,7 +22,7 @@ export interface WorkerOptions {
   leaseMs?: number;
   /** Claims processed at once: the next claim overlaps the current batch's sending. */
   concurrentBatches?: number;
-  /** Wait when the queue is empty (a new notification in this process wakes it sooner). */
+  /** Wait when the queue is empty (a new notification wakes it sooner: store.queue). */
   pollMs?: number;
   retry?: Partial<RetryPolicy>;
   /** When an unreachable push endpoint stops being tried for a while (see circuit-breaker.ts). */
@@ -60,6 +60,9 @@ export class DeliveryWorker {
   #wake: (() => void) | null = null;
   /** Paused tenant platforms (`tenant\0platform`), and tenants with nothing left to send (all paused). */
   #pausedCache: { at: number; platforms: Set<string>; tenants: Set<string> } = { at: 0, platforms: new Set(), tenants: new Set() };
+  /** A wake-up that came while the loop was busy: the next idle wait returns at once. */
+  #woken = false;
+  #unsubscribe: (() => void) | null = null;
   #lastEviction = Date.now();
 
   constructor(ctx: ServiceContext, options: WorkerOptions) {
@@ -81,12 +84,16 @@ export class DeliveryWorker {
   start(): void {
     if (this.#running) return;
     this.#running = true;
+    // A notification queued anywhere (PostgreSQL: in any process) starts a claim now.
+    this.#unsubscribe = this.#ctx.store.queue.subscribe(() => this.wake());
     this.#loop = this.#run();
   }
 
-  /** Look at the queue now (a notification was just created in this process). */
+  /** Look at the queue now (a notification was just queued). */
   wake(): void {
-    this.#wake?.();
+    // The claim running now may have read the queue before the new rows were committed.
+    if (this.#wake) this.#wake();
+    else this.#woken = true;
   }
 
   /** A tenant's credential changed: rebuild its clients on next use. */
@@ -99,6 +106,7 @@ export class DeliveryWorker {
   /** Stop claiming, finish the batches in flight (SIGTERM drains), close the clients. */
   async stop(): Promise<void> {
     this.#running = false;
+    this.#unsubscribe?.();
     this.wake();
     await this.#loop;
     await Promise.all(this.#inFlight);
@@ -138,6 +146,10 @@ export class DeliveryWorker {
     if (Date.now() - this.#lastEviction > 60_000) {
       this.senders.evictIdle();
       this.#lastEviction = Date.now();
+    }
+    if (this.#woken) {
+      this.#woken = false;
+      return;
     }
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, this.#options.pollMs);

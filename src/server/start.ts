@@ -66,7 +66,11 @@ export async function startService(config: ServiceConfig, options: StartOptions 
       appleRoot: config.appleRootFile ? parseCertificate(readFileFor(config.appleRootFile, 'Apple root (CERTPUSH_APPLE_ROOT_FILE)')) : null,
       mpnsRoots: config.mpnsRootsFile ? parseCertificates(readFileFor(config.mpnsRootsFile, 'MPNS roots (CERTPUSH_MPNS_ROOTS_FILE)')) : [] as Certificate[],
       now: () => new Date(),
-      onCredentialChange: (tenantId) => worker?.credentialChanged(tenantId),
+      onCredentialChange: (tenantId) => {
+        worker?.credentialChanged(tenantId);
+        // A paused tenant's rows may be sendable again: wake workers in other processes too.
+        void store.queue.notify().catch(() => {});
+      },
     };
 
     const metrics = createMetrics({
@@ -116,10 +120,6 @@ export async function startService(config: ServiceConfig, options: StartOptions 
           instance.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
           // In an api-only process, ask the signer directly (the worker processes watch it hourly).
           operatorRoutes(instance, ctx, async () => background?.vendor ?? (await new BackgroundTasks(ctx, log).refreshVendor()));
-          // A notification created here is picked up at once rather than at the next poll.
-          instance.addHook('onResponse', async (request, reply) => {
-            if (request.method === 'POST' && reply.statusCode === 202) worker?.wake();
-          });
         },
       });
       const address = await listen(app, config);

@@ -2,17 +2,18 @@ import type { Device } from '../store/devices.ts';
 
 /** A device as the API shows it: MPNS devices show their channel URI, others their token. */
 export function deviceView(d: Device) {
-  return {
-    id: d.id,
-    platform: d.platform,
-    ...(d.platform === 'mpns' ? { channelUri: d.token } : { token: d.token }),
-    ...(d.pushMagic !== null ? { pushMagic: d.pushMagic } : {}),
-    ...(d.topic !== null ? { topic: d.topic } : {}),
-    ...(d.enrollmentId !== null ? { enrollmentId: d.enrollmentId } : {}),
-    status: d.invalidAt === null ? 'active' : 'invalid',
-    invalidAt: d.invalidAt === null ? null : new Date(d.invalidAt).toISOString(),
-    invalidReason: d.invalidReason,
-    createdAt: new Date(d.createdAt).toISOString(),
-    updatedAt: new Date(d.updatedAt).toISOString(),
-  };
+  // Built field by field rather than with conditional spreads: a page of 1,000 devices is
+  // 1,000 of these on the event loop, and each spread copied an object (profiled under load).
+  const view: Record<string, unknown> = { id: d.id, platform: d.platform };
+  if (d.platform === 'mpns') view.channelUri = d.token;
+  else view.token = d.token;
+  if (d.pushMagic !== null) view.pushMagic = d.pushMagic;
+  if (d.topic !== null) view.topic = d.topic;
+  if (d.enrollmentId !== null) view.enrollmentId = d.enrollmentId;
+  view.status = d.invalidAt === null ? 'active' : 'invalid';
+  view.invalidAt = d.invalidAt === null ? null : new Date(d.invalidAt).toISOString();
+  view.invalidReason = d.invalidReason;
+  view.createdAt = new Date(d.createdAt).toISOString();
+  view.updatedAt = new Date(d.updatedAt).toISOString();
+  return view;
 }

@@ -58,7 +58,9 @@ export async function sendNotification(ctx: ServiceContext, actor: Actor, tenant
   if (hasDevices) {
     const ids = [...new Set(request.devices!.map(String))];
     const found = await ctx.store.devices.existing(tenantId, ids);
-    const missing = ids.filter((id) => !found.some((d) => d.id === id));
+    // A Set, not found.some() per id: 10,000 ids against 10,000 rows was 10^8 comparisons (~1 s).
+    const foundIds = new Set(found.map((d) => d.id));
+    const missing = ids.filter((id) => !foundIds.has(id));
     if (missing.length > 0) throw unprocessable('NOTIFICATION_UNKNOWN_DEVICES', `${missing.length} device id(s) are not devices of this tenant, e.g. ${missing[0]}. Register them first, or remove them.`);
     const uncovered = found.filter((d) => !platforms.includes(d.platform as Platform));
     if (uncovered.length > 0) throw unprocessable('NOTIFICATION_NO_PAYLOAD_FOR_DEVICE', `Device ${uncovered[0]!.id} is a ${uncovered[0]!.platform} device but the notification has no "${uncovered[0]!.platform}" payload.`);
@@ -68,6 +70,9 @@ export async function sendNotification(ctx: ServiceContext, actor: Actor, tenant
   try {
     const notification = await ctx.store.notifications.create({ tenantId, idempotencyKey, requestHash, payload: JSON.stringify(payload), expiresAt, platforms, devices }, ctx.now().getTime());
     await ctx.store.audit.record({ tenantId, actor: actorName(actor), action: 'notification.sent', detail: { notificationId: notification.id, total: notification.total, platforms } });
+    // Wake the workers now rather than at their next poll. The rows are committed either way:
+    // a lost signal only costs the poll interval, so it never fails the request.
+    if (notification.total > 0) await ctx.store.queue.notify().catch(() => {});
     return { notification, replayed: false };
   } catch (error) {
     // Two requests with the same key racing: the unique index let one through; return it.

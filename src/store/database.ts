@@ -3,6 +3,7 @@ import path from 'node:path';
 import { CamelCasePlugin, Kysely, Migrator, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { CertpushError } from '../errors.ts';
+import type { AtomicRunner } from './atomic.ts';
 import { type Dialect, migrationProvider } from './migrations.ts';
 import type { Schema } from './schema.ts';
 import { nodeSqliteDialect } from './sqlite-dialect.ts';
@@ -18,6 +19,8 @@ export interface Database {
   dialect: Dialect;
   /** Where the data lives, for messages ("sqlite:/path/certpush.db", "postgres://host/db"). */
   location: string;
+  /** SQLite: runs a transaction's statements in one message to its thread (see atomic.ts). */
+  atomic?: AtomicRunner;
   close(): Promise<void>;
 }
 
@@ -39,9 +42,9 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
   } else {
     fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
     const file = path.join(options.dataDir, SQLITE_FILE);
-    const { dialect } = nodeSqliteDialect(file);
+    const { dialect, atomic } = nodeSqliteDialect(file);
     const db = new Kysely<Schema>({ dialect, plugins: [new CamelCasePlugin()] });
-    database = { db, dialect: 'sqlite', location: `sqlite:${file}`, close: () => db.destroy() };
+    database = { db, dialect: 'sqlite', location: `sqlite:${file}`, atomic, close: () => db.destroy() };
   }
   try {
     if (database.dialect === 'sqlite') await ensureIncrementalVacuum(database.db);

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { type AtomicRunner, runAtomically } from './atomic.ts';
 import type { Dialect } from './migrations.ts';
 import { chunk } from './notifications.ts';
 import type { DeliveryState, Schema } from './schema.ts';
@@ -44,7 +45,7 @@ export interface ClaimOptions {
 /** At most this many tenants share one claim; more wait for the next round. */
 const TENANTS_PER_CLAIM = 64;
 
-export function deliveriesRepository(db: Kysely<Schema>, dialect: Dialect) {
+export function deliveriesRepository(db: Kysely<Schema>, dialect: Dialect, atomic?: AtomicRunner) {
   let rotation = 0;
 
   /**
@@ -97,19 +98,14 @@ export function deliveriesRepository(db: Kysely<Schema>, dialect: Dialect) {
           RETURNING id`.execute(db);
         ids = rows.map((r) => Number(r.id));
       } else {
-        // One process owns an SQLite database; its queries are in-process, so a loop is cheap.
-        ids = await db.transaction().execute(async (tx) => {
-          const claimed: number[] = [];
-          for (const tenant of tenants) {
-            const { rows } = await sql<{ id: number }>`
-              UPDATE deliveries SET next_attempt_at = ${leaseEnd}, leased_by = ${options.workerId}
-              WHERE id IN (SELECT id FROM deliveries WHERE tenant_id = ${tenant} AND state = 'pending' AND next_attempt_at <= ${now}
-                           ORDER BY next_attempt_at, id LIMIT ${share})
-              RETURNING id`.execute(tx);
-            claimed.push(...rows.map((r) => Number(r.id)));
-          }
-          return claimed;
-        });
+        // One process owns an SQLite database: one statement per tenant, all in one transaction
+        // sent to its writer thread at once.
+        const results = await runAtomically(db, atomic, tenants.map((tenant) => sql`
+          UPDATE deliveries SET next_attempt_at = ${leaseEnd}, leased_by = ${options.workerId}
+          WHERE id IN (SELECT id FROM deliveries WHERE tenant_id = ${tenant} AND state = 'pending' AND next_attempt_at <= ${now}
+                       ORDER BY next_attempt_at, id LIMIT ${share})
+          RETURNING id`.compile(db)));
+        ids = results.flatMap((r) => r.rows.map((row) => Number(row.id)));
       }
       const out: ClaimedDelivery[] = [];
       for (const batch of chunk(ids, 500)) {
@@ -140,24 +136,25 @@ export function deliveriesRepository(db: Kysely<Schema>, dialect: Dialect) {
         group.ids.push(u.id);
         groups.set(key, group);
       }
-      await db.transaction().execute(async (tx) => {
-        for (const { update, ids } of groups.values()) {
-          for (const batch of chunk(ids, 500)) {
-            await tx.updateTable('deliveries')
-              .set((eb) => ({
-                state: update.state,
-                nextAttemptAt: update.nextAttemptAt ?? now,
-                attempts: update.countsAsAttempt === false ? eb.ref('attempts') : eb('attempts', '+', 1),
-                lastClass: update.lastClass,
-                lastStatus: update.lastStatus,
-                lastReason: update.lastReason,
-                updatedAt: now,
-              }))
-              .where('id', 'in', batch)
-              .execute();
-          }
+      const queries = [];
+      for (const { update, ids } of groups.values()) {
+        for (const batch of chunk(ids, 500)) {
+          queries.push(db.updateTable('deliveries')
+            .set((eb) => ({
+              state: update.state,
+              nextAttemptAt: update.nextAttemptAt ?? now,
+              attempts: update.countsAsAttempt === false ? eb.ref('attempts') : eb('attempts', '+', 1),
+              lastClass: update.lastClass,
+              lastStatus: update.lastStatus,
+              lastReason: update.lastReason,
+              updatedAt: now,
+            }))
+            .where('id', 'in', batch)
+            .compile());
         }
-      });
+      }
+      // All outcomes in one transaction, sent at once (on SQLite, one message to its writer).
+      await runAtomically(db, atomic, queries);
     },
 
     /** Rows waiting to be sent (due now or later), for metrics and the console. */

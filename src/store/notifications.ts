@@ -1,4 +1,5 @@
-import { type Kysely, type Selectable, sql } from 'kysely';
+import { type CompiledQuery, type Kysely, type Selectable, sql } from 'kysely';
+import { type AtomicRunner, runAtomically } from './atomic.ts';
 import type { NotificationTable, Schema } from './schema.ts';
 import type { Platform } from './devices.ts';
 import { newId } from './ids.ts';
@@ -19,7 +20,7 @@ export interface NewNotification {
 
 const ID_BATCH = 500;
 
-export function notificationsRepository(db: Kysely<Schema>) {
+export function notificationsRepository(db: Kysely<Schema>, atomic?: AtomicRunner) {
   return {
     /**
      * Create a notification and fan it out into one pending delivery row per active device of
@@ -27,42 +28,47 @@ export function notificationsRepository(db: Kysely<Schema>) {
      * INSERT … SELECT, so 100,000 devices never pass through this process.
      */
     async create(input: NewNotification, now = Date.now()): Promise<Notification> {
-      return db.transaction().execute(async (tx) => {
-        const id = newId('ntf');
-        await tx.insertInto('notifications').values({
-          id, tenantId: input.tenantId, idempotencyKey: input.idempotencyKey, requestHash: input.requestHash,
-          payload: input.payload, expiresAt: input.expiresAt, createdAt: now, total: 0, completedAt: null,
-        }).execute();
-        // Read back rather than RETURNING: SQLite numbers `seq` in a trigger, after RETURNING.
-        const notification = await tx.selectFrom('notifications').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-        const batches = input.devices === 'all' ? [null] : chunk(input.devices, ID_BATCH);
-        for (const ids of batches) {
-          if (input.platforms.length === 0 || (ids && ids.length === 0)) continue;
-          let select = tx.selectFrom('devices')
-            .select((eb) => [
-              eb.val(notification.seq).as('notificationSeq'),
-              'tenantId',
-              eb.ref('id').as('deviceId'),
-              sql<'pending'>`'pending'`.as('state'),
-              sql<number>`0`.as('attempts'),
-              eb.val(now).as('nextAttemptAt'),
-              eb.val(now).as('updatedAt'),
-            ])
-            .where('tenantId', '=', input.tenantId)
-            .where('invalidAt', 'is', null)
-            .where('platform', 'in', input.platforms);
-          if (ids) select = select.where('id', 'in', ids);
-          await tx.insertInto('deliveries')
-            .columns(['notificationSeq', 'tenantId', 'deviceId', 'state', 'attempts', 'nextAttemptAt', 'updatedAt'])
-            .expression(select)
-            .execute();
-        }
-        const { n } = await tx.selectFrom('deliveries').select((eb) => eb.fn.countAll<number>().as('n')).where('notificationSeq', '=', notification.seq).executeTakeFirstOrThrow();
-        notification.total = Number(n);
-        notification.completedAt = notification.total === 0 ? now : null;
-        await tx.updateTable('notifications').set({ total: notification.total, completedAt: notification.completedAt }).where('id', '=', notification.id).execute();
-        return notification;
-      });
+      const id = newId('ntf');
+      // Deliveries point at the notification's `seq`, which SQLite numbers in a trigger after the
+      // insert: the statements below read it with a subquery (evaluated once) rather than wait for it.
+      const seqOf = db.selectFrom('notifications').select('seq').where('id', '=', id);
+      // No statement needs another's result in JavaScript, so the whole transaction goes to the
+      // database at once (runAtomically: on SQLite one message to its writer thread).
+      const queries: CompiledQuery[] = [db.insertInto('notifications').values({
+        id, tenantId: input.tenantId, idempotencyKey: input.idempotencyKey, requestHash: input.requestHash,
+        payload: input.payload, expiresAt: input.expiresAt, createdAt: now, total: 0, completedAt: null,
+      }).compile()];
+      const batches = input.devices === 'all' ? [null] : chunk(input.devices, ID_BATCH);
+      for (const ids of batches) {
+        if (input.platforms.length === 0 || (ids && ids.length === 0)) continue;
+        let select = db.selectFrom('devices')
+          .select((eb) => [
+            eb.selectFrom('notifications').select('seq').where('id', '=', id).as('notificationSeq'),
+            'tenantId',
+            eb.ref('id').as('deviceId'),
+            sql<'pending'>`'pending'`.as('state'),
+            sql<number>`0`.as('attempts'),
+            eb.val(now).as('nextAttemptAt'),
+            eb.val(now).as('updatedAt'),
+          ])
+          .where('tenantId', '=', input.tenantId)
+          .where('invalidAt', 'is', null)
+          .where('platform', 'in', input.platforms);
+        if (ids) select = select.where('id', 'in', ids);
+        queries.push(db.insertInto('deliveries')
+          .columns(['notificationSeq', 'tenantId', 'deviceId', 'state', 'attempts', 'nextAttemptAt', 'updatedAt'])
+          .expression(select)
+          .compile());
+      }
+      queries.push(db.updateTable('notifications')
+        .set((eb) => ({ total: eb.selectFrom('deliveries').select((e) => e.fn.countAll<number>().as('n')).where('notificationSeq', '=', seqOf) }))
+        .where('id', '=', id)
+        .compile());
+      // Nothing to deliver: complete at once.
+      queries.push(db.updateTable('notifications').set({ completedAt: now }).where('id', '=', id).where('total', '=', 0).compile());
+      await runAtomically(db, atomic, queries);
+      // Read back through Kysely (camel-cased, typed); runAtomically's rows are raw.
+      return db.selectFrom('notifications').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     },
     async get(tenantId: string, id: string): Promise<Notification | undefined> {
       return db.selectFrom('notifications').selectAll().where('tenantId', '=', tenantId).where('id', '=', id).executeTakeFirst();

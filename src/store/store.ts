@@ -10,6 +10,7 @@ import { mpnsCredentialsRepository } from './mpns-credentials.ts';
 import { mpnsQuotaRepository } from './mpns-quota.ts';
 import { notificationsRepository } from './notifications.ts';
 import { retentionRepository } from './retention.ts';
+import { localQueueSignal, postgresQueueSignal, type QueueSignal } from './queue-signal.ts';
 import { tenantsRepository } from './tenants.ts';
 import { webhookEventsRepository } from './webhook-events.ts';
 import { webhooksRepository } from './webhooks.ts';
@@ -34,6 +35,8 @@ export interface Store {
   readonly mpnsQuota: ReturnType<typeof mpnsQuotaRepository>;
   readonly leases: ReturnType<typeof leasesRepository>;
   readonly retention: ReturnType<typeof retentionRepository>;
+  /** Wakes delivery workers when rows are queued (PostgreSQL: across processes). */
+  readonly queue: QueueSignal;
   /** Read or write a small named value (schema facts, the master key check value). */
   getMeta(key: string): Promise<string | undefined>;
   setMeta(key: string, value: string): Promise<void>;
@@ -42,7 +45,7 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export function createStore(database: Database): Store {
+export function createStore(database: Database, queue: QueueSignal = localQueueSignal()): Store {
   const { db } = database;
   return {
     database,
@@ -52,14 +55,15 @@ export function createStore(database: Database): Store {
     mpnsCredentials: mpnsCredentialsRepository(db),
     devices: devicesRepository(db),
     enrollments: enrollmentsRepository(db),
-    notifications: notificationsRepository(db),
-    deliveries: deliveriesRepository(db, database.dialect),
+    notifications: notificationsRepository(db, database.atomic),
+    deliveries: deliveriesRepository(db, database.dialect, database.atomic),
     audit: auditRepository(db),
     webhooks: webhooksRepository(db),
     webhookEvents: webhookEventsRepository(db, database.dialect),
     mpnsQuota: mpnsQuotaRepository(db),
     leases: leasesRepository(db),
     retention: retentionRepository(db, database.dialect),
+    queue,
     async getMeta(key) {
       return (await db.selectFrom('meta').select('value').where('key', '=', key).executeTakeFirst())?.value;
     },
@@ -70,11 +74,15 @@ export function createStore(database: Database): Store {
       await db.insertInto('meta').values({ key, value }).onConflict((oc) => oc.column('key').doNothing()).execute();
       return (await db.selectFrom('meta').select('value').where('key', '=', key).executeTakeFirstOrThrow()).value;
     },
-    close: () => database.close(),
+    async close() {
+      await queue.close();
+      await database.close();
+    },
   };
 }
 
 /** Open the database (migrating it) and build the store. */
 export async function openStore(options: { databaseUrl?: string; dataDir: string; poolSize?: number }): Promise<Store> {
-  return createStore(await openDatabase(options));
+  const database = await openDatabase(options);
+  return createStore(database, options.databaseUrl ? postgresQueueSignal(options.databaseUrl, database.db) : localQueueSignal());
 }

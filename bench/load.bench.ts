@@ -1,0 +1,127 @@
+// The API under load while delivery runs: 200 concurrent clients (80% device listings, 20% small
+// sends to one device) against one certpush process while a 20,000-device fan-out is delivered,
+// with a /healthz probe on its own connection. On SQLite and on PostgreSQL. Each client has one
+// keep-alive connection and sends its next request when the last one is answered; a client's
+// first answer includes its connection being accepted, so a backlog shows as a late first answer.
+import http from 'node:http';
+import { api, benchPki, onboardBenchTenant, printRows, quantile, startServiceWorld } from './lib/service-world.ts';
+
+const CLIENTS = Number(process.env.CERTPUSH_BENCH_LOAD_CLIENTS ?? 200);
+const FANOUT = Number(process.env.CERTPUSH_BENCH_LOAD_FANOUT ?? 20_000);
+/** Devices of the tenant the clients list and send to. */
+const LISTED = 1000;
+const HEALTH_EVERY_MS = 20;
+
+interface Sample { kind: 'GET' | 'POST' | 'health'; at: number; ms: number; status: number }
+
+function request(agent: http.Agent, url: URL, method: string, path: string, key: string | null, body?: unknown): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = http.request({ host: url.hostname, port: url.port, method, path, agent, headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => { text += c; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+async function runScenario(backend: 'sqlite' | 'postgres', pki: Awaited<ReturnType<typeof benchPki>>['pki'], pkiDir: string): Promise<Record<string, string>> {
+  const world = await startServiceWorld({ backend, roles: ['all'], pki, pkiDir });
+  try {
+    const fan = await onboardBenchTenant(world, pki, 0, FANOUT);
+    const listed = await onboardBenchTenant(world, pki, 1, LISTED);
+    const ids = ((await api(world.url, listed.key, 'GET', `/v1/tenants/${listed.tid}/devices?limit=1000`)).items as Array<{ id: string }>).map((d) => d.id);
+    const url = new URL(world.url);
+    const samples: Sample[] = [];
+    const firstAnswer: number[] = [];
+    const errors: string[] = [];
+    let running = true;
+
+    // The fan-out starts, then every client connects at once.
+    const started = Date.now();
+    const fanout = await api(world.url, fan.key, 'POST', `/v1/tenants/${fan.tid}/notifications`, { all: true, mdm: true });
+    const clients = Array.from({ length: CLIENTS }, async (_, c) => {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      let first = true;
+      const born = Date.now();
+      for (let i = 0; running; i++) {
+        // Spread over the clients: 1 request in 5 is a send.
+        const send = (c + i) % 5 === 0;
+        const t0 = Date.now();
+        try {
+          const r = send
+            ? await request(agent, url, 'POST', `/v1/tenants/${listed.tid}/notifications`, listed.key, { devices: [ids[(c * 7 + i) % ids.length]], mdm: true })
+            : await request(agent, url, 'GET', `/v1/tenants/${listed.tid}/devices?limit=50`, listed.key);
+          const t1 = Date.now();
+          if (r.status !== (send ? 202 : 200)) errors.push(`${send ? 'POST' : 'GET'} ${r.status} ${r.text.slice(0, 120)}`);
+          samples.push({ kind: send ? 'POST' : 'GET', at: t0, ms: t1 - t0, status: r.status });
+          if (first) {
+            firstAnswer.push(t1 - born);
+            first = false;
+          }
+        } catch (error) {
+          errors.push((error as Error).message);
+        }
+      }
+      agent.destroy();
+    });
+    const health = (async () => {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      while (running) {
+        const t0 = Date.now();
+        const r = await request(agent, url, 'GET', '/healthz', null).catch((error: Error) => ({ status: 0, text: error.message }));
+        samples.push({ kind: 'health', at: t0, ms: Date.now() - t0, status: r.status });
+        await new Promise((res) => setTimeout(res, HEALTH_EVERY_MS));
+      }
+      agent.destroy();
+    })();
+
+    // The window: until the fan-out's last delivery is recorded.
+    let report: { completedAt: string | null; createdAt: string; timeline: Array<{ second: number; delivered: number }> };
+    for (;;) {
+      await new Promise((res) => setTimeout(res, 250));
+      report = await api(world.url, fan.key, 'GET', `/v1/tenants/${fan.tid}/notifications/${fanout.id}?limit=1`);
+      if (report.completedAt) break;
+    }
+    const ended = Date.now();
+    running = false;
+    await Promise.all([...clients, health]);
+
+    const inWindow = samples.filter((s) => s.at >= started && s.at <= ended);
+    const ms = (kind: Sample['kind']) => inWindow.filter((s) => s.kind === kind).map((s) => s.ms);
+    const seconds = (ended - started) / 1000;
+    const fanoutSeconds = (Date.parse(report.completedAt!) - Date.parse(report.createdAt)) / 1000;
+    const all = [...ms('GET'), ...ms('POST')];
+    const fmt = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(1)} s` : `${v.toFixed(0)} ms`);
+    return {
+      backend: backend === 'sqlite' ? 'SQLite' : 'PostgreSQL',
+      'requests/s': (all.length / seconds).toFixed(0),
+      'GET p50 / p99': `${fmt(quantile(ms('GET'), 0.5))} / ${fmt(quantile(ms('GET'), 0.99))}`,
+      'POST p50 / p99': `${fmt(quantile(ms('POST'), 0.5))} / ${fmt(quantile(ms('POST'), 0.99))}`,
+      'all p99': fmt(quantile(all, 0.99)),
+      '/healthz p99': fmt(quantile(ms('health'), 0.99)),
+      "clients' first answer, max": fmt(Math.max(...firstAnswer)),
+      'clients answered': `${firstAnswer.length}/${CLIENTS}`,
+      'fan-out deliveries/s': (FANOUT / fanoutSeconds).toFixed(0),
+      errors: String(errors.length),
+      'peak RSS MB': world.peakRssMb().map((r) => r.toFixed(0)).join(' + '),
+    };
+  } finally {
+    await world.close();
+  }
+}
+
+export async function run(): Promise<void> {
+  const { pki, pkiDir, cleanup } = await benchPki();
+  const wanted = process.env.CERTPUSH_BENCH_LOAD_SCENARIOS?.split(',');
+  const rows: Array<Record<string, string>> = [];
+  try {
+    for (const backend of (['sqlite', 'postgres'] as const).filter((b) => !wanted || wanted.includes(b))) rows.push(await runScenario(backend, pki, pkiDir));
+  } finally {
+    cleanup();
+  }
+  printRows(`The API under load: ${CLIENTS} clients (80% device listings, 20% one-device sends) during a ${FANOUT.toLocaleString('en')}-device fan-out, one process`, rows);
+}

@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { runAtomically } from '../../src/store/atomic.ts';
+import { backends } from '../fixtures/backends.ts';
+
+for (const backend of await backends()) {
+  describe(`atomic statement lists on ${backend.name}`, { skip: backend.skip }, () => {
+    it('applies every statement and returns each one\'s rows, in order', async () => {
+      const store = await backend.open();
+      const { db, atomic } = store.database;
+      const results = await runAtomically(db, atomic, [
+        db.insertInto('meta').values({ key: 'one', value: '1' }).compile(),
+        db.insertInto('meta').values({ key: 'two', value: '2' }).returning('value').compile(),
+        db.updateTable('meta').set({ value: '3' }).where('key', 'in', ['one', 'two']).compile(),
+      ]);
+      assert.deepEqual(results[1]!.rows, [{ value: '2' }]);
+      assert.equal(results[2]!.numAffectedRows, 2n);
+      assert.deepEqual([await store.getMeta('one'), await store.getMeta('two')], ['3', '3']);
+    });
+
+    it('applies none of the statements when one fails, and reports its error', async () => {
+      const store = await backend.open();
+      const { db, atomic } = store.database;
+      await store.setMeta('taken', 'x');
+      await assert.rejects(runAtomically(db, atomic, [
+        db.insertInto('meta').values({ key: 'first', value: '1' }).compile(),
+        db.insertInto('meta').values({ key: 'taken', value: 'again' }).compile(),
+      ]), /unique|duplicate/i);
+      assert.equal(await store.getMeta('first'), undefined);
+      // The writer is free again afterwards.
+      await store.setMeta('after', 'ok');
+      assert.equal(await store.getMeta('after'), 'ok');
+    });
+  });
+}
