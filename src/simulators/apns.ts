@@ -201,7 +201,9 @@ export async function startApnsSimulator(options: ApnsSimulatorOptions): Promise
       stream.close(NGHTTP2_REFUSED_STREAM);
       return;
     }
-    if (faults.resetAfterStreams && ordinal === faults.resetAfterStreams) {
+    // At or past: faults set on a running simulator apply to connections that already carried
+    // more streams than the threshold, too (their next stream is the one that is dropped).
+    if (faults.resetAfterStreams && ordinal >= faults.resetAfterStreams) {
       stats.resets++;
       const socket = sockets.get(`${session.socket.remoteAddress}:${session.socket.remotePort}`);
       if (socket) socket.destroy();

@@ -15,7 +15,7 @@ export interface ApnsFaults {
   goawayAfterStreams?: number;
   /** Reason in the GOAWAY debug data. Default Shutdown. */
   goawayReason?: string;
-  /** Per connection: at this stream, drop the connection (no GOAWAY, no answer). */
+  /** Per connection: at this stream (or the next, if already past it), drop the connection (no GOAWAY, no answer). */
   resetAfterStreams?: number;
   /** Delay answers by this many ms (for the share `slowShare`, default all). */
   slowResponseMs?: number;
