@@ -1,5 +1,6 @@
 import type { SecureContextOptions } from 'node:tls';
 import type { Endpoint } from './endpoints.ts';
+import { BodyText } from './http2/body-text.ts';
 import { ErrorCode, errorName } from './http2/frames.ts';
 import type { PreparedRequest } from './notification.ts';
 import { type Failed, LOCAL_REASONS, type Outcome } from './outcome.ts';
@@ -87,7 +88,11 @@ class ApnsStream {
   id = 0;
   status = 0;
   apnsId: string | undefined = undefined;
-  body = '';
+  /**
+   * APNs' error body (tiny): a UTF-8 character split across DATA frames stays whole. Made on
+   * the first DATA: a 200 has no body.
+   */
+  body: BodyText | undefined = undefined;
   done = false;
 
   constructor(job: Job, session: ApnsSession) {
@@ -110,7 +115,7 @@ class ApnsStream {
   }
 
   onData(data: Buffer, endStream: boolean): void {
-    if (this.body.length < 4096) this.body += data.toString('utf8');
+    (this.body ??= new BodyText(4096)).write(data);
     if (endStream) this.#end();
   }
 
@@ -121,12 +126,12 @@ class ApnsStream {
   /** The answer so far, when its deadline passes: APNs' status if it gave one. */
   answerSoFar(): JobResult {
     if (this.status === 0) return { kind: 'timeout' };
-    return { kind: 'response', status: this.status, apnsId: this.apnsId, body: this.body };
+    return { kind: 'response', status: this.status, apnsId: this.apnsId, body: this.body?.end() ?? '' };
   }
 
   #end(): void {
     if (this.status === 0) return this.session.settle(this, { kind: 'lost', detail: 'APNs ended the request stream without a response status; APNs may or may not have taken the notification.' });
-    this.session.settle(this, { kind: 'response', status: this.status, apnsId: this.apnsId, body: this.body });
+    this.session.settle(this, { kind: 'response', status: this.status, apnsId: this.apnsId, body: this.body?.end() ?? '' });
   }
 }
 
@@ -175,6 +180,7 @@ export class ApnsSession {
       settings: () => { if (this.state === 'ready') this.#events.capacity(this); },
       streamClosed: () => this.#onStreamClosed(),
       goaway: (lastStreamId, code, debug) => this.#onGoaway(lastStreamId, code, debug),
+      exhausted: () => this.#leave('draining'),
       pingAck: () => {
         this.#pingSentAt = 0;
         this.#nextPingAt = this.#options.now() + this.#options.pingIntervalMs;

@@ -101,7 +101,10 @@ export class NodeHttp2Transport<L extends TransportStreamListener> implements Tr
       // request never left, so it is unprocessed. Told from a microtask, as a reset would be.
       this.#goingAway = true;
       const id = this.#nextOrphanId--;
-      queueMicrotask(() => listener.onReset(-1, true, socketCause(error as Error)));
+      queueMicrotask(() => {
+        listener.onReset(-1, true, socketCause(error as Error));
+        this.#events.exhausted();
+      });
       return id;
     }
     const stream: OpenStream<L> = { id: request.id ?? this.#nextOrphanId--, request, listener };
