@@ -49,6 +49,13 @@ export class NodeHttp2Transport<L extends TransportStreamListener> implements Tr
       peerMaxConcurrentStreams: 2 ** 32 - 1,
     });
     this.#session = session;
+    // A TLS alert after the handshake (a server refusing the client certificate under TLS 1.3)
+    // reaches only the socket: node:http2 then emits neither 'error' nor 'close' on the
+    // session, and the process can exit with every notification unanswered. Close from here.
+    session.socket?.once('error', (error: Error) => {
+      this.#cause ??= socketCause(error);
+      this.destroy();
+    });
     session.on('remoteSettings', () => {
       if (this.#ready) return events.settings();
       this.#ready = true;
