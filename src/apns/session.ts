@@ -41,8 +41,11 @@ export type JobResult =
    * `counts`: false above a graceful GOAWAY that let some streams through (a normal handover).
    */
   | { kind: 'unprocessed'; counts: boolean; detail: string }
-  /** APNs reset the stream (RST_STREAM other than REFUSED_STREAM): a server-side failure. */
-  | { kind: 'reset'; code: number }
+  /**
+   * The stream was reset (RST_STREAM other than REFUSED_STREAM): by APNs, a server-side
+   * failure; or by this client, for a response that breaks HTTP/2 (`detail` says what).
+   */
+  | { kind: 'reset'; code: number; detail: string | undefined }
   /** The connection went away while APNs had the request: it may or may not have been taken. */
   | { kind: 'lost'; detail: string }
   | { kind: 'timeout' }
@@ -259,7 +262,8 @@ export class ApnsSession {
     if (unprocessed) {
       this.settle(stream, { kind: 'unprocessed', counts: !this.#isHandover(stream), detail: this.#unprocessedDetail(code) });
     } else if (code >= 0) {
-      this.settle(stream, { kind: 'reset', code });
+      // A stream error the transport found in the response carries its cause; APNs' own reset does not need one.
+      this.settle(stream, { kind: 'reset', code, detail: cause?.kind === 'protocol' ? cause.message : undefined });
     } else if (cause === undefined && this.#cause === undefined && this.state !== 'closed') {
       // The transport tells why the connection went away when it closes: wait for that.
       this.#lostWithoutCause.push(stream);

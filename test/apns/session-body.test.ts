@@ -1,8 +1,9 @@
-// A response body reaches the outcome as the server wrote it, however its DATA frames cut it.
+// A response reaches the outcome as the server wrote it, however its DATA frames cut it; one
+// that breaks HTTP/2 is reset, and the outcome says what was wrong with it.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { TRANSPORT_NAMES } from '../../src/apns/transport/transport.ts';
-import { deviceToken, reasonOf } from './fixtures.ts';
+import { detailOf, deviceToken, reasonOf } from './fixtures.ts';
 import { clientFor, frame, rawFrameServer } from './h2-test-server.ts';
 
 const HEADERS = 0x1;
@@ -27,5 +28,16 @@ for (const transport of TRANSPORT_NAMES) describe(`over ${transport}`, () => {
     const outcome = await client.send({ token: deviceToken(1), payload: '{}' });
     assert.equal(outcome.class, 'rejected');
     assert.equal(reasonOf(outcome), 'Jeton refusé');
+  });
+
+  test('a response without :status is a StreamReset retry whose detail names the problem, not a server failure', async () => {
+    // HPACK literal without indexing, new name: `apns-id: x` and nothing else.
+    const block = Buffer.concat([Buffer.from([0x00, 7]), Buffer.from('apns-id'), Buffer.from([1]), Buffer.from('x')]);
+    const server = await rawFrameServer((id, socket) => socket.write(frame(HEADERS, END_HEADERS | END_STREAM, id, block)));
+    const client = await clientFor(server, transport);
+    const outcome = await client.send({ token: deviceToken(1), payload: '{}' });
+    assert.deepEqual([outcome.class, reasonOf(outcome)], ['retry', 'StreamReset']);
+    // nghttp2 resets it without saying why; certpush's wire says.
+    if (transport === 'certpush') assert.match(detailOf(outcome), /certpush reset the request stream with RST_STREAM PROTOCOL_ERROR: HTTP\/2 protocol error detected by certpush: PROTOCOL_ERROR \(malformed response: no :status pseudo-header\)/);
   });
 });
