@@ -52,8 +52,10 @@ export class NodeHttp2Transport<L extends TransportStreamListener> implements Tr
     // A TLS alert after the handshake (a server refusing the client certificate under TLS 1.3)
     // reaches only the socket: node:http2 then emits neither 'error' nor 'close' on the
     // session, and the process can exit with every notification unanswered. Close from here.
-    session.socket?.once('error', (error: Error) => {
-      this.#cause ??= socketCause(error);
+    // The socket also hears errors node:http2 found itself (ERR_HTTP2_ERROR, before the
+    // session's 'error'): nodeCause words those as the session handler would.
+    session.socket?.once('error', (error: NodeJS.ErrnoException) => {
+      this.#cause ??= nodeCause(error);
       this.destroy();
     });
     session.on('remoteSettings', () => {
