@@ -232,7 +232,9 @@ export class SessionPool implements SessionEvents {
       case 'reset':
         return {
           class: 'retry', status: 0, reason: 'StreamReset', apnsId, retryAfterMs: this.#retryDelay(job),
-          detail: `${LOCAL_REASONS.StreamReset} (RST_STREAM ${errorName(result.code)})`,
+          detail: result.detail === undefined
+            ? `${LOCAL_REASONS.StreamReset} (RST_STREAM ${errorName(result.code)})`
+            : `certpush reset the request stream with RST_STREAM ${errorName(result.code)}: ${result.detail}. APNs may or may not have taken the notification; send it again.`,
         };
       case 'lost':
         return { class: 'retry', status: 0, reason: 'ConnectionLost', detail: result.detail, apnsId, retryAfterMs: this.#retryDelay(job) };

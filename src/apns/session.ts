@@ -1,5 +1,6 @@
 import type { SecureContextOptions } from 'node:tls';
 import type { Endpoint } from './endpoints.ts';
+import { BodyText } from './http2/body-text.ts';
 import { ErrorCode, errorName } from './http2/frames.ts';
 import type { PreparedRequest } from './notification.ts';
 import { type Failed, LOCAL_REASONS, type Outcome } from './outcome.ts';
@@ -40,8 +41,11 @@ export type JobResult =
    * `counts`: false above a graceful GOAWAY that let some streams through (a normal handover).
    */
   | { kind: 'unprocessed'; counts: boolean; detail: string }
-  /** APNs reset the stream (RST_STREAM other than REFUSED_STREAM): a server-side failure. */
-  | { kind: 'reset'; code: number }
+  /**
+   * The stream was reset (RST_STREAM other than REFUSED_STREAM): by APNs, a server-side
+   * failure; or by this client, for a response that breaks HTTP/2 (`detail` says what).
+   */
+  | { kind: 'reset'; code: number; detail: string | undefined }
   /** The connection went away while APNs had the request: it may or may not have been taken. */
   | { kind: 'lost'; detail: string }
   | { kind: 'timeout' }
@@ -87,7 +91,11 @@ class ApnsStream {
   id = 0;
   status = 0;
   apnsId: string | undefined = undefined;
-  body = '';
+  /**
+   * APNs' error body (tiny): a UTF-8 character split across DATA frames stays whole. Made on
+   * the first DATA: a 200 has no body.
+   */
+  body: BodyText | undefined = undefined;
   done = false;
 
   constructor(job: Job, session: ApnsSession) {
@@ -110,7 +118,7 @@ class ApnsStream {
   }
 
   onData(data: Buffer, endStream: boolean): void {
-    if (this.body.length < 4096) this.body += data.toString('utf8');
+    (this.body ??= new BodyText(4096)).write(data);
     if (endStream) this.#end();
   }
 
@@ -121,12 +129,12 @@ class ApnsStream {
   /** The answer so far, when its deadline passes: APNs' status if it gave one. */
   answerSoFar(): JobResult {
     if (this.status === 0) return { kind: 'timeout' };
-    return { kind: 'response', status: this.status, apnsId: this.apnsId, body: this.body };
+    return { kind: 'response', status: this.status, apnsId: this.apnsId, body: this.body?.end() ?? '' };
   }
 
   #end(): void {
     if (this.status === 0) return this.session.settle(this, { kind: 'lost', detail: 'APNs ended the request stream without a response status; APNs may or may not have taken the notification.' });
-    this.session.settle(this, { kind: 'response', status: this.status, apnsId: this.apnsId, body: this.body });
+    this.session.settle(this, { kind: 'response', status: this.status, apnsId: this.apnsId, body: this.body?.end() ?? '' });
   }
 }
 
@@ -175,6 +183,7 @@ export class ApnsSession {
       settings: () => { if (this.state === 'ready') this.#events.capacity(this); },
       streamClosed: () => this.#onStreamClosed(),
       goaway: (lastStreamId, code, debug) => this.#onGoaway(lastStreamId, code, debug),
+      exhausted: () => this.#leave('draining'),
       pingAck: () => {
         this.#pingSentAt = 0;
         this.#nextPingAt = this.#options.now() + this.#options.pingIntervalMs;
@@ -253,7 +262,8 @@ export class ApnsSession {
     if (unprocessed) {
       this.settle(stream, { kind: 'unprocessed', counts: !this.#isHandover(stream), detail: this.#unprocessedDetail(code) });
     } else if (code >= 0) {
-      this.settle(stream, { kind: 'reset', code });
+      // A stream error the transport found in the response carries its cause; APNs' own reset does not need one.
+      this.settle(stream, { kind: 'reset', code, detail: cause?.kind === 'protocol' ? cause.message : undefined });
     } else if (cause === undefined && this.#cause === undefined && this.state !== 'closed') {
       // The transport tells why the connection went away when it closes: wait for that.
       this.#lostWithoutCause.push(stream);

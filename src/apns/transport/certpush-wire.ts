@@ -1,10 +1,11 @@
 // The transport over certpush's own HTTP/2 wire (../http2/): request header blocks are written
 // straight into the connection's output buffer, with the fixed fields HPACK-encoded once.
-import { Http2ClientConnection } from '../http2/connection.ts';
+import { type CloseCause as WireCloseCause, describeCause } from '../http2/close-cause.ts';
+import { Http2ClientConnection, type StreamListener } from '../http2/connection.ts';
 import { literalFieldMaxBytes, literalFieldName, writeIndexedField, writeLiteralField, writeLiteralValue } from '../http2/hpack.ts';
 import type { PreparedRequest } from '../notification.ts';
 import { DEVICE_PATH_PREFIX } from '../request-rules.ts';
-import { errorCodeNamed, localCause, protocolErrorCause, socketCause } from './close-cause.ts';
+import { localCause, protocolErrorCause, socketCause } from './close-cause.ts';
 import type { CloseCause, Transport, TransportEvents, TransportOptions, TransportStreamListener } from './transport.ts';
 
 /** What the header encoder needs: one object per connection, so no closure per request. */
@@ -13,8 +14,32 @@ interface Pending {
   request: PreparedRequest;
 }
 
+/**
+ * The wire's listener for one stream: hands everything to the session's listener, with the
+ * wire's close cause in the seam's words. One small object per request.
+ */
+class WireStream<L extends TransportStreamListener> implements StreamListener {
+  readonly listener: L;
+
+  constructor(listener: L) {
+    this.listener = listener;
+  }
+
+  onHeaders(fields: string[], endStream: boolean): void {
+    this.listener.onHeaders(fields, endStream);
+  }
+
+  onData(data: Buffer, endStream: boolean): void {
+    this.listener.onData(data, endStream);
+  }
+
+  onReset(code: number, unprocessed: boolean, cause?: WireCloseCause): void {
+    this.listener.onReset(code, unprocessed, cause === undefined ? undefined : seamCause(cause, undefined));
+  }
+}
+
 export class CertpushWireTransport<L extends TransportStreamListener> implements Transport<L> {
-  readonly #connection: Http2ClientConnection<L>;
+  readonly #connection: Http2ClientConnection<WireStream<L>>;
   /** `:method POST`, `:scheme https`, `:authority` — the same on every request. */
   readonly #prefix: Buffer;
   #authorization: string | undefined;
@@ -29,13 +54,14 @@ export class CertpushWireTransport<L extends TransportStreamListener> implements
     at = writeIndexedField(prefix, at, 7); // :scheme https
     at = writeLiteralField(prefix, at, ':authority', options.authority);
     this.#prefix = prefix.subarray(0, at);
-    this.#connection = new Http2ClientConnection<L>({ host: options.host, port: options.port, servername: options.servername, tls: options.tls }, {
+    this.#connection = new Http2ClientConnection<WireStream<L>>({ host: options.host, port: options.port, servername: options.servername, tls: options.tls }, {
       ready: () => events.ready(),
       settings: () => events.settings(),
       streamClosed: () => events.streamClosed(),
       goaway: (lastStreamId, code, debug) => events.goaway(lastStreamId, code, debug),
       pingAck: () => events.pingAck(),
-      closed: (error) => events.closed(this.#localCause ?? wireCause(error)),
+      exhausted: () => events.exhausted(),
+      closed: (error, cause) => events.closed(this.#localCause ?? (cause === undefined ? undefined : seamCause(cause, error))),
     });
   }
 
@@ -62,11 +88,11 @@ export class CertpushWireTransport<L extends TransportStreamListener> implements
     const max = this.#prefix.length + this.#authorizationField.length + REQUEST_FIELDS_MAX_BYTES
       + r.token.length + r.topic.length + (r.collapseId === undefined ? 0 : 3 * r.collapseId.length);
     this.#pending.request = r;
-    return this.#connection.request(encodeRequestHeaders, this.#pending, max, r.body, listener);
+    return this.#connection.request(encodeRequestHeaders, this.#pending, max, r.body, new WireStream(listener));
   }
 
   listeners(): L[] {
-    return this.#connection.listeners();
+    return this.#connection.listeners().map((stream) => stream.listener);
   }
 
   cancel(id: number, code: number): void {
@@ -77,7 +103,13 @@ export class CertpushWireTransport<L extends TransportStreamListener> implements
     this.#connection.ping();
   }
 
+  /**
+   * After the server's GOAWAY the connection already closes once its open streams end (RFC 9113
+   * §6.8: those at or below the last stream id may still complete), so there is nothing to do:
+   * the wire's own close() would end them at once. The session's close timer bounds the wait.
+   */
   close(): void {
+    if (this.#connection.goawayLastStreamId >= 0) return;
     this.#connection.close();
   }
 
@@ -115,18 +147,14 @@ function encodeRequestHeaders(out: Buffer, at: number, pending: Pending): number
 }
 
 /**
- * The connection's close error as a cause. The wire names an error it detected itself
- * "HTTP/2 <CODE> from the server: <why>" and a server's GOAWAY "the server sent GOAWAY <CODE>"
- * (the session words GOAWAYs itself, from the goaway event).
+ * The wire's close cause in the seam's words: a violation certpush found is `protocol`, a close
+ * certpush chose (code NO_ERROR or none) `local`, the server's GOAWAY or RST_STREAM `goaway`,
+ * a socket that failed or ended `socket` (keeping the error: the pool reads TLS alerts from it).
  */
-function wireCause(error: Error | undefined): CloseCause | undefined {
-  if (error === undefined) return undefined;
-  const detected = /^HTTP\/2 ([A-Z_0-9]+) from the server: (.*)$/s.exec(error.message);
-  if (detected) return protocolErrorCause(errorCodeNamed(detected[1]!), detected[2]!, error);
-  const goaway = /^the server sent GOAWAY ([A-Z_0-9]+)/.exec(error.message);
-  if (goaway) return { kind: 'goaway', code: errorCodeNamed(goaway[1]!), message: error.message, error };
-  if (/^no HTTP\/2 connection|did not answer a PING/.test(error.message)) return localCause(error.message);
-  return socketCause(error);
+function seamCause(cause: WireCloseCause, error: Error | undefined): CloseCause {
+  if (cause.by === 'certpush') return cause.code > 0 ? protocolErrorCause(cause.code, cause.detail, error) : localCause(cause.detail);
+  if (cause.by === 'peer') return { kind: 'goaway', code: cause.code, message: `HTTP/2 ${describeCause(cause)}`, error };
+  return socketCause(error ?? new Error(cause.detail));
 }
 
 // The names of the fields every request carries, HPACK-encoded once.

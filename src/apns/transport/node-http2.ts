@@ -49,6 +49,15 @@ export class NodeHttp2Transport<L extends TransportStreamListener> implements Tr
       peerMaxConcurrentStreams: 2 ** 32 - 1,
     });
     this.#session = session;
+    // A TLS alert after the handshake (a server refusing the client certificate under TLS 1.3)
+    // reaches only the socket: node:http2 then emits neither 'error' nor 'close' on the
+    // session, and the process can exit with every notification unanswered. Close from here.
+    // The socket also hears errors node:http2 found itself (ERR_HTTP2_ERROR, before the
+    // session's 'error'): nodeCause words those as the session handler would.
+    session.socket?.once('error', (error: NodeJS.ErrnoException) => {
+      this.#cause ??= nodeCause(error);
+      this.destroy();
+    });
     session.on('remoteSettings', () => {
       if (this.#ready) return events.settings();
       this.#ready = true;
@@ -101,7 +110,10 @@ export class NodeHttp2Transport<L extends TransportStreamListener> implements Tr
       // request never left, so it is unprocessed. Told from a microtask, as a reset would be.
       this.#goingAway = true;
       const id = this.#nextOrphanId--;
-      queueMicrotask(() => listener.onReset(-1, true, socketCause(error as Error)));
+      queueMicrotask(() => {
+        listener.onReset(-1, true, socketCause(error as Error));
+        this.#events.exhausted();
+      });
       return id;
     }
     const stream: OpenStream<L> = { id: request.id ?? this.#nextOrphanId--, request, listener };

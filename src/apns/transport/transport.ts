@@ -54,6 +54,11 @@ export interface TransportEvents {
   streamClosed(): void;
   goaway(lastStreamId: number, code: number, debug: Buffer): void;
   pingAck(): void;
+  /**
+   * Stream ids are used up (RFC 9113 §5.1.1): this connection takes no new streams and closes
+   * once its open ones end. The session stops using it, so the pool opens another at once.
+   */
+  exhausted(): void;
   /** Closed; every open stream heard onReset first. */
   closed(cause: CloseCause | undefined): void;
 }
