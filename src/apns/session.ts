@@ -1,6 +1,7 @@
 import type { SecureContextOptions } from 'node:tls';
 import type { Endpoint } from './endpoints.ts';
 import { BodyText } from './http2/body-text.ts';
+import type { ConnectionLimits } from './http2/connection.ts';
 import { ErrorCode, errorName } from './http2/frames.ts';
 import type { PreparedRequest } from './notification.ts';
 import { type Failed, LOCAL_REASONS, type Outcome } from './outcome.ts';
@@ -76,6 +77,8 @@ export interface SessionOptions {
   pingTimeoutMs: number;
   idleTimeoutMs: number;
   now: () => number;
+  /** The certpush wire's limits (tests lower them to reach stream-id exhaustion). */
+  wireLimits?: ConnectionLimits;
 }
 
 /**
@@ -178,6 +181,7 @@ export class ApnsSession {
     const { endpoint } = options;
     this.#transport = createTransport<ApnsStream>(options.transport, {
       host: endpoint.host, port: endpoint.port, servername: endpoint.servername, authority: endpoint.authority, tls: options.tls,
+      ...(options.wireLimits ? { wireLimits: options.wireLimits } : {}),
     }, {
       ready: () => this.#onReady(),
       settings: () => { if (this.state === 'ready') this.#events.capacity(this); },

@@ -193,6 +193,9 @@ export class Http2ClientConnection<L extends StreamListener = StreamListener> {
   #queuedAnswers = 0;
   #ending = false;
   #linger: NodeJS.Timeout | undefined;
+  /** While a listener hears the frame that ended its stream, a graceful close waits (see #endedByPeer). */
+  #holdGoodbye = false;
+  #goodbyeHeld: string | undefined;
 
   constructor(options: ConnectionOptions, events: ConnectionEvents) {
     this.#events = events;
@@ -432,12 +435,12 @@ export class Http2ClientConnection<L extends StreamListener = StreamListener> {
     const endStream = (flags & Flag.END_STREAM) !== 0;
     const malformed = takeData(stream, to - from, endStream);
     if (malformed) return this.#streamError(id, ErrorCode.PROTOCOL_ERROR, malformed);
-    if (endStream) this.#peerEnded(stream);
-    else {
+    if (!endStream) {
       const increment = stream.receiveWindow.takeUpdate();
       if (increment > 0) this.#writer.windowUpdate(id, increment);
+      return stream.listener.onData(frame.data.subarray(from, to), false);
     }
-    stream.listener.onData(frame.data.subarray(from, to), endStream);
+    this.#endedByPeer(stream, () => stream.listener.onData(frame.data.subarray(from, to), true));
   }
 
   #onHeadersFrame(frame: Frame): void {
@@ -488,8 +491,28 @@ export class Http2ClientConnection<L extends StreamListener = StreamListener> {
     // §8.1: 1xx, the final header block, DATA, trailers — in that order.
     const malformed = takeHeaderBlock(stream, fields, endStream);
     if (malformed) return this.#streamError(id, ErrorCode.PROTOCOL_ERROR, malformed);
-    if (endStream) this.#peerEnded(stream);
-    stream.listener.onHeaders(fields, endStream);
+    if (!endStream) return stream.listener.onHeaders(fields, false);
+    this.#endedByPeer(stream, () => stream.listener.onHeaders(fields, true));
+  }
+
+  /**
+   * The server ended `stream`: its slot is free before the listener hears the last frame (so
+   * the owner can use it at once), but a close that frees the connection's last stream waits
+   * until the listener has heard it — the stream's answer comes before the connection's close.
+   */
+  #endedByPeer(stream: OpenStream<L>, tell: () => void): void {
+    this.#holdGoodbye = true;
+    try {
+      this.#peerEnded(stream);
+      tell();
+    } finally {
+      this.#holdGoodbye = false;
+      if (this.#goodbyeHeld !== undefined) {
+        const detail = this.#goodbyeHeld;
+        this.#goodbyeHeld = undefined;
+        this.#goodbye(detail);
+      }
+    }
   }
 
   /**
@@ -644,7 +667,11 @@ export class Http2ClientConnection<L extends StreamListener = StreamListener> {
       const at = this.#blocked.indexOf(stream);
       if (at >= 0) this.#blocked.splice(at, 1);
     }
-    if (this.active === 0 && this.#closeWhenIdle) this.#goodbye(this.exhausted ? 'stream ids used up' : 'closed by certpush');
+    if (this.active === 0 && this.#closeWhenIdle) {
+      const detail = this.exhausted ? 'stream ids used up' : 'closed by certpush';
+      if (this.#holdGoodbye) this.#goodbyeHeld = detail;
+      else this.#goodbye(detail);
+    }
     this.#events.streamClosed();
   }
 

@@ -54,7 +54,7 @@ export class CertpushWireTransport<L extends TransportStreamListener> implements
     at = writeIndexedField(prefix, at, 7); // :scheme https
     at = writeLiteralField(prefix, at, ':authority', options.authority);
     this.#prefix = prefix.subarray(0, at);
-    this.#connection = new Http2ClientConnection<WireStream<L>>({ host: options.host, port: options.port, servername: options.servername, tls: options.tls }, {
+    this.#connection = new Http2ClientConnection<WireStream<L>>({ host: options.host, port: options.port, servername: options.servername, tls: options.tls, ...options.wireLimits }, {
       ready: () => events.ready(),
       settings: () => events.settings(),
       streamClosed: () => events.streamClosed(),

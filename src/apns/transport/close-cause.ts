@@ -1,5 +1,5 @@
 // Close causes in the words an outcome's detail uses, the same for every transport.
-import { ErrorCode, errorName } from '../http2/frames.ts';
+import { errorName } from '../http2/frames.ts';
 import type { CloseCause } from './transport.ts';
 
 /**
@@ -23,9 +23,4 @@ export function socketCause(error: Error): CloseCause {
 /** This client closed it on purpose (a dead PING, a connect timeout). */
 export function localCause(message: string): CloseCause {
   return { kind: 'local', code: undefined, message, error: undefined };
-}
-
-/** The error code named `name` (`COMPRESSION_ERROR`), or INTERNAL_ERROR for an unknown name. */
-export function errorCodeNamed(name: string): number {
-  return (ErrorCode as Record<string, number>)[name] ?? ErrorCode.INTERNAL_ERROR;
 }

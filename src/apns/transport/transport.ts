@@ -3,6 +3,7 @@
 // (certpush-wire.ts) and node:http2 (node-http2.ts) are interchangeable, and every APNs test runs
 // over both.
 import type { SecureContextOptions } from 'node:tls';
+import type { ConnectionLimits } from '../http2/connection.ts';
 import type { PreparedRequest } from '../notification.ts';
 
 /** Which HTTP/2 implementation a client uses. */
@@ -70,6 +71,8 @@ export interface TransportOptions {
   /** `host:port` as requests name it (`:authority`). */
   authority: string;
   tls: SecureContextOptions;
+  /** The wire's limits (stream ids, windows), lowered by tests; node:http2 ignores them. */
+  wireLimits?: ConnectionLimits;
 }
 
 /** One HTTP/2 connection as a session sees it. */
