@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { generateRsaKey, privateKeyToPem } from '../../../src/pki/key.ts';
 import { createTestPki, issueMdmPushCertificate } from '../../../src/simulators/test-pki.ts';
 import { tempDir, writeFiles } from '../../fixtures/pki.ts';
-import { assertOutcomes, credentials, requireTool, runClient, spawnServer, transports } from './harness.ts';
+import { assertOutcomes, credentials, printedPort, requireTool, runClient, spawnServer, transports } from './harness.ts';
 
 const missing = requireTool('go', ['version'], 'golang-go');
 
@@ -42,18 +42,7 @@ async function goServer(mode: string): Promise<{ url: string; stop: () => Promis
   const { pki } = await credentials();
   const files = writeFiles(tempDir('certpush-go-pki-'), { 'server.pem': pki.server.cert, 'server.key': pki.server.key, 'client-ca.pem': pki.appleRoot.cert + pki.pushCa.cert });
   const server = spawnServer(goServerBinary(), ['-mode', mode, '-cert', files['server.pem']!, '-key', files['server.key']!, '-clientca', files['client-ca.pem']!]);
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const m = /\{"port": (\d+)\}/.exec(server.stdout());
-      if (m) {
-        clearInterval(timer);
-        resolve(Number(m[1]));
-      } else if (server.child.exitCode !== null) {
-        clearInterval(timer);
-        reject(new Error(`the Go server exited (${server.child.exitCode}):\n${server.stderr()}`));
-      }
-    }, 20);
-  });
+  const port = await printedPort(server, 'the Go server');
   return { url: `https://127.0.0.1:${port}`, stop: async () => (await server.stop()) as unknown as GoStats };
 }
 

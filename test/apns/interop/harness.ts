@@ -231,3 +231,22 @@ function killAtEnd(child: ChildProcess): void {
     await exited;
   });
 }
+
+/**
+ * The port a test server printed as `{"port": N}` on its first line (the python-h2 and Go
+ * servers listen on port 0 and say where); rejects if the server exits first.
+ */
+export function printedPort(server: ServerProcess, name: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const m = /\{"port": (\d+)\}/.exec(server.stdout());
+      if (m) {
+        clearInterval(timer);
+        resolve(Number(m[1]));
+      } else if (server.child.exitCode !== null) {
+        clearInterval(timer);
+        reject(new Error(`${name} exited (${server.child.exitCode}):\n${server.stderr()}`));
+      }
+    }, 20);
+  });
+}

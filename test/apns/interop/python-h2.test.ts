@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { tempDir, writeFiles } from '../../fixtures/pki.ts';
-import { assertOutcomes, credentials, requireTool, runClient, spawnServer, transports } from './harness.ts';
+import { assertOutcomes, credentials, printedPort, requireTool, runClient, spawnServer, transports } from './harness.ts';
 
 const PYTHON = '/usr/bin/python3';
 const SCRIPT = path.join(import.meta.dirname, 'h2-server.py');
@@ -37,18 +37,7 @@ async function h2Server(mode: string): Promise<H2Server> {
   const { pki } = await credentials();
   const files = writeFiles(tempDir('certpush-h2-'), { 'server.pem': pki.server.cert, 'server.key': pki.server.key, 'client-ca.pem': pki.appleRoot.cert + pki.pushCa.cert });
   const server = spawnServer(PYTHON, [SCRIPT, mode, files['server.pem']!, files['server.key']!, files['client-ca.pem']!]);
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const m = /\{"port": (\d+)\}/.exec(server.stdout());
-      if (m) {
-        clearInterval(timer);
-        resolve(Number(m[1]));
-      } else if (server.child.exitCode !== null) {
-        clearInterval(timer);
-        reject(new Error(`h2-server.py exited (${server.child.exitCode}):\n${server.stderr()}`));
-      }
-    }, 20);
-  });
+  const port = await printedPort(server, 'h2-server.py');
   return { url: `https://127.0.0.1:${port}`, stop: async () => (await server.stop()) as unknown as H2ServerStats };
 }
 
