@@ -117,4 +117,12 @@ describe('the library surface', () => {
       assert.doesNotMatch(fs.readFileSync(file, 'utf8'), /^export \*/m, `${path.relative(src, file)} lists its exports by name`);
     }
   });
+
+  it('is listed in README\'s Library section, every value and type', () => {
+    const readme = fs.readFileSync(path.join(src, '..', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('\n## Library\n'), readme.indexOf('\n## ', readme.indexOf('\n## Library\n') + 1));
+    const named = new Set([...section.matchAll(/`([A-Za-z_][A-Za-z0-9_]*)`/g)].map((m) => m[1]));
+    const missing = [...ROOT_VALUES, ...ROOT_TYPES].filter((name) => !named.has(name));
+    assert.deepEqual(missing, [], 'README.md "## Library" names each export in backticks');
+  });
 });

@@ -5,6 +5,7 @@ import { deliveriesRepository } from './deliveries.ts';
 import { devicesRepository } from './devices.ts';
 import { enrollmentsRepository } from './enrollments.ts';
 import { leasesRepository } from './leases.ts';
+import { metaRepository } from './meta.ts';
 import { mdmCertsRepository } from './mdm-certs.ts';
 import { mpnsCredentialsRepository } from './mpns-credentials.ts';
 import { mpnsQuotaRepository } from './mpns-quota.ts';
@@ -28,7 +29,7 @@ import { webhooksRepository } from './webhooks.ts';
 /**
  * Everything certpush keeps: the composition of the role interfaces in src/store/roles/, as
  * nanomdm composes its AllStorage. A component asks for the roles it uses (the webhook sender
- * for WebhooksRole, retention for MaintenanceRole), so what it can touch is in its signature.
+ * takes WebhooksRole, API-key authentication ApiKeysRole), so what it can touch is in its signature.
  *
  * One implementation serves both back ends: every repository is one query set written with
  * Kysely, run on SQLite (node:sqlite in worker threads, src/store/sqlite-*.ts) or PostgreSQL
@@ -62,16 +63,7 @@ export function createStore(database: Database, queue: QueueSignal = localQueueS
     leases: leasesRepository(db),
     retention: retentionRepository(db, database.dialect),
     queue,
-    async getMeta(key) {
-      return (await db.selectFrom('meta').select('value').where('key', '=', key).executeTakeFirst())?.value;
-    },
-    async setMeta(key, value) {
-      await db.insertInto('meta').values({ key, value }).onConflict((oc) => oc.column('key').doUpdateSet({ value })).execute();
-    },
-    async claimMeta(key, value) {
-      await db.insertInto('meta').values({ key, value }).onConflict((oc) => oc.column('key').doNothing()).execute();
-      return (await db.selectFrom('meta').select('value').where('key', '=', key).executeTakeFirstOrThrow()).value;
-    },
+    ...metaRepository(db),
     async close() {
       await queue.close();
       await database.close();

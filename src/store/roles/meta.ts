@@ -1,4 +1,4 @@
-/** Role: small named values — schema facts, the master key's check value. Implemented in src/store/store.ts. */
+/** Role: small named values — schema facts, the master key's check value. Implemented by `metaRepository` (src/store/meta.ts). */
 export interface MetaStore {
   getMeta(key: string): Promise<string | undefined>;
   setMeta(key: string, value: string): Promise<void>;
