@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { resolveConfig } from '../../src/config.ts';
 import type { ServiceContext } from '../../src/service/context.ts';
 import { createTenant, requireTenant } from '../../src/service/tenants.ts';
@@ -26,9 +26,11 @@ function contextOver<S>(store: S): ServiceContext<S> {
 for (const backend of await backends()) {
   describe(`store roles on ${backend.name}`, { skip: backend.skip }, () => {
     let store: Store;
+    before(async () => {
+      store = await backend.open();
+    });
 
     it('creates a tenant with only the tenants and audit roles', async () => {
-      store = await backend.open();
       const only: TenantsRole & AuditRole = { tenants: store.tenants, audit: store.audit };
       const tenant = await createTenant(contextOver(only), { kind: 'operator' }, ' Roles Ltd ');
       assert.equal(tenant.name, 'Roles Ltd');
