@@ -1,15 +1,15 @@
 import crypto from 'node:crypto';
 import type { QuotaStore } from '../mpns/quota.ts';
-import type { Store } from '../store/store.ts';
+import type { QuotaRole } from '../store/roles/quota.ts';
 
 /**
  * The MPNS daily quota kept in the database, so every worker process — and a restarted one —
  * counts against the same 500 per subscription per UTC day.
  */
 export class DatabaseQuotaStore implements QuotaStore {
-  readonly #store: Store;
+  readonly #store: QuotaRole;
 
-  constructor(store: Store) {
+  constructor(store: QuotaRole) {
     this.#store = store;
   }
 

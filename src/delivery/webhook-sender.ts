@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import type { ServiceContext } from '../service/context.ts';
+import type { WebhooksRole } from '../store/roles/webhooks.ts';
 import type { WebhookEvent } from '../store/webhook-events.ts';
 import { webhookSecretContext } from '../service/webhooks.ts';
 import { postWebhook, WEBHOOK_DEADLINE_MS } from './webhook-call.ts';
@@ -48,13 +49,13 @@ export interface WebhookDispatcherOptions {
  * Expiry warnings go through the same outbox and the same slots.
  */
 export class WebhookDispatcher {
-  readonly #ctx: ServiceContext;
+  readonly #ctx: ServiceContext<WebhooksRole>;
   readonly #perTenant: number;
   readonly #deadlineMs: number;
   readonly #inFlight = new Map<string, number>();
   readonly #calls = new Set<Promise<void>>();
 
-  constructor(ctx: ServiceContext, options: WebhookDispatcherOptions = {}) {
+  constructor(ctx: ServiceContext<WebhooksRole>, options: WebhookDispatcherOptions = {}) {
     this.#ctx = ctx;
     this.#perTenant = options.perTenant ?? WEBHOOK_CONCURRENCY_PER_TENANT;
     this.#deadlineMs = options.deadlineMs ?? WEBHOOK_DEADLINE_MS;

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Actor } from '../service/context.ts';
 import { notFound, ServiceError } from '../service/errors.ts';
-import type { Store } from '../store/store.ts';
+import type { ApiKeysRole } from '../store/roles/api-keys.ts';
 
 /** Who made the request, from their API key. */
 export interface Principal {
@@ -28,7 +28,7 @@ declare module 'fastify' {
  * Resolve `Authorization: Bearer <key>` (or, on routes with `basicAuth`, `Basic` with the key as
  * password); null when absent. A present but unknown key is a 401.
  */
-export async function authenticate(store: Store, request: FastifyRequest): Promise<Principal | null> {
+export async function authenticate(store: ApiKeysRole, request: FastifyRequest): Promise<Principal | null> {
   const header = request.headers.authorization;
   if (!header) return null;
   const secret = bearerKey(header) ?? (request.routeOptions.config?.basicAuth ? basicPassword(header) : null);

@@ -21,11 +21,20 @@ export interface Signer {
   vendorCertificate(): Promise<{ subject: string; notAfter: string; daysLeft: number }>;
 }
 
-/** What every use-case needs: storage, sealing, settings, and the optional signer. */
-export interface ServiceContext {
-  store: Store;
+/**
+ * What a use-case is given: storage, sealing, settings, the optional signer, trust anchors and
+ * the clock. `S` is the part of the store it uses — a composition of the role interfaces in
+ * src/store/roles/ (`ServiceContext<TenantsRole & AuditRole>`) — so a use-case's signature says
+ * which tables it can touch, and a test or another back end supplies only those roles. The
+ * server and the CLI build one context over the whole `Store` and pass it to every use-case.
+ */
+export interface ServiceContext<S = Store> {
+  /** The roles of the store this use-case works with. */
+  store: S;
+  /** Seals and opens secrets at rest (private keys, webhook secrets) with the master key. */
   secrets: SecretBox;
   config: ServiceConfig;
+  /** The vendor signer, when one is configured (CERTPUSH_SIGNER_URL); null otherwise. */
   signer: Signer | null;
   /** Extra trusted CAs for outbound TLS (simulators, an internal signer). */
   extraCa: Certificate[];
@@ -33,6 +42,7 @@ export interface ServiceContext {
   appleRoot: Certificate | null;
   /** Roots an MPNS credential must chain to; empty: the chain is not checked against roots. */
   mpnsRoots: Certificate[];
+  /** The time: tests pass a fixed clock. */
   now(): Date;
   /** Called when a tenant's credentials change, so delivery rebuilds its clients. */
   onCredentialChange?(tenantId: string): void;

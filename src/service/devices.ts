@@ -2,6 +2,9 @@ import { DEVICE_TOKEN_PATTERN, TOPIC_PATTERN } from '../apns/request-rules.ts';
 import { isCertpushError } from '../errors.ts';
 import { ChannelUriGuard } from '../mpns/channel-uri-guard.ts';
 import type { Device, DeviceFilter, DeviceInput } from '../store/devices.ts';
+import type { AuditRole } from '../store/roles/audit.ts';
+import type { DevicesRole } from '../store/roles/devices.ts';
+import type { TenantsRole } from '../store/roles/tenants.ts';
 import { type Actor, actorName, type ServiceContext } from './context.ts';
 import { notFound, unprocessable } from './errors.ts';
 import { LoopSlices } from './loop-slices.ts';
@@ -71,11 +74,11 @@ export function validateRegistration(input: unknown, guard: ChannelUriGuard): De
   }
 }
 
-export function channelGuard(ctx: ServiceContext): ChannelUriGuard {
+export function channelGuard(ctx: Pick<ServiceContext, 'config'>): ChannelUriGuard {
   return new ChannelUriGuard(ctx.config.mpnsAllowedHosts);
 }
 
-export async function registerDevice(ctx: ServiceContext, tenantId: string, input: unknown): Promise<Device> {
+export async function registerDevice(ctx: ServiceContext<TenantsRole & DevicesRole>, tenantId: string, input: unknown): Promise<Device> {
   await requireTenant(ctx, tenantId);
   const [device] = await ctx.store.devices.upsertMany(tenantId, [validateRegistration(input, channelGuard(ctx))], ctx.now().getTime());
   return device!;
@@ -96,7 +99,7 @@ export interface ImportProblem {
  * Parsing and checking run in slices that yield to the event loop, so a 100,000-line import
  * does not stall other requests.
  */
-export async function importDevices(ctx: ServiceContext, actor: Actor, tenantId: string, body: string, format: 'jsonl' | 'csv'): Promise<{ imported: number }> {
+export async function importDevices(ctx: ServiceContext<TenantsRole & DevicesRole & AuditRole>, actor: Actor, tenantId: string, body: string, format: 'jsonl' | 'csv'): Promise<{ imported: number }> {
   await requireTenant(ctx, tenantId);
   const guard = channelGuard(ctx);
   const slices = new LoopSlices();
@@ -206,7 +209,7 @@ function splitCsvLine(line: string): string[] {
   return cells;
 }
 
-export async function listDevices(ctx: ServiceContext, tenantId: string, filter: DeviceFilter): Promise<{ items: Device[]; nextCursor: string | null }> {
+export async function listDevices(ctx: ServiceContext<TenantsRole & DevicesRole>, tenantId: string, filter: DeviceFilter): Promise<{ items: Device[]; nextCursor: string | null }> {
   await requireTenant(ctx, tenantId);
   const items = await ctx.store.devices.list(tenantId, { ...filter, limit: filter.limit + 1 });
   const more = items.length > filter.limit;
@@ -214,12 +217,12 @@ export async function listDevices(ctx: ServiceContext, tenantId: string, filter:
   return { items: page, nextCursor: more ? page.at(-1)!.id : null };
 }
 
-export async function getDevice(ctx: ServiceContext, tenantId: string, id: string): Promise<Device> {
+export async function getDevice(ctx: ServiceContext<DevicesRole>, tenantId: string, id: string): Promise<Device> {
   const device = await ctx.store.devices.get(tenantId, id);
   if (!device) throw notFound(`Device ${id}`);
   return device;
 }
 
-export async function deleteDevice(ctx: ServiceContext, tenantId: string, id: string): Promise<void> {
+export async function deleteDevice(ctx: ServiceContext<DevicesRole>, tenantId: string, id: string): Promise<void> {
   if (!(await ctx.store.devices.remove(tenantId, id))) throw notFound(`Device ${id}`);
 }

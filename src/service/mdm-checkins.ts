@@ -3,6 +3,10 @@ import { enrollmentIdOf, parseCheckinMessage, type CheckinMessage } from '../mdm
 import { parseCheckinWebhook, type WebhookFormat } from '../mdm/checkin-webhook.ts';
 import type { Device } from '../store/devices.ts';
 import type { EnrollmentChange } from '../store/enrollments.ts';
+import type { AuditRole } from '../store/roles/audit.ts';
+import type { CredentialsRole } from '../store/roles/credentials.ts';
+import type { DevicesRole } from '../store/roles/devices.ts';
+import type { TenantsRole } from '../store/roles/tenants.ts';
 import { type Actor, actorName, type ServiceContext } from './context.ts';
 import { conflict, ServiceError, unprocessable } from './errors.ts';
 import { mdmCertState } from './mdm-push-cert.ts';
@@ -34,7 +38,7 @@ const secretContext = (tenantId: string) => `tenant:${tenantId}:mdm-checkin-secr
  * against the tenant's push certificate); CheckOut stops pushes to it; Authenticate of a known
  * device marks it re-enrolling. The same event id twice is applied once.
  */
-export async function receiveCheckin(ctx: ServiceContext, tenantId: string, body: Buffer, contentType: string): Promise<CheckinOutcome> {
+export async function receiveCheckin(ctx: ServiceContext<TenantsRole & DevicesRole & CredentialsRole>, tenantId: string, body: Buffer, contentType: string): Promise<CheckinOutcome> {
   await requireTenant(ctx, tenantId);
   let format: CheckinOutcome['format'];
   let plistBytes: Buffer | null;
@@ -87,7 +91,7 @@ export async function receiveCheckin(ctx: ServiceContext, tenantId: string, body
   };
 }
 
-async function changeFor(ctx: ServiceContext, tenantId: string, message: CheckinMessage, enrollmentId: string): Promise<EnrollmentChange> {
+async function changeFor(ctx: ServiceContext<CredentialsRole>, tenantId: string, message: CheckinMessage, enrollmentId: string): Promise<EnrollmentChange> {
   switch (message.messageType) {
     case 'TokenUpdate': {
       const record = await ctx.store.mdmCerts.get(tenantId);
@@ -111,7 +115,7 @@ async function changeFor(ctx: ServiceContext, tenantId: string, message: Checkin
 }
 
 /** Make a new check-in secret (the old one stops working) and return it: it is shown only now. */
-export async function rotateCheckinSecret(ctx: ServiceContext, actor: Actor, tenantId: string): Promise<{ secret: string }> {
+export async function rotateCheckinSecret(ctx: ServiceContext<TenantsRole & DevicesRole & AuditRole>, actor: Actor, tenantId: string): Promise<{ secret: string }> {
   await requireTenant(ctx, tenantId);
   const secret = crypto.randomBytes(32).toString('base64url');
   await ctx.store.enrollments.setSecret(tenantId, ctx.secrets.seal(secret, secretContext(tenantId)), ctx.now().getTime());
@@ -124,7 +128,7 @@ export async function rotateCheckinSecret(ctx: ServiceContext, actor: Actor, ten
  * as nanomdm sends it in X-Hmac-Signature with -webhook-hmac-key. False for an unknown tenant or
  * one without a secret, so a caller without the secret learns nothing.
  */
-export async function checkinSignatureValid(ctx: ServiceContext, tenantId: string, body: Buffer, signature: string): Promise<boolean> {
+export async function checkinSignatureValid(ctx: ServiceContext<DevicesRole>, tenantId: string, body: Buffer, signature: string): Promise<boolean> {
   const sealed = await ctx.store.enrollments.secret(tenantId);
   if (!sealed) return false;
   const secret = ctx.secrets.open(sealed, secretContext(tenantId));

@@ -1,5 +1,6 @@
 import { deliveryApnsId } from '../apns/delivery-apns-id.ts';
 import { CHECKED_OUT, REENROLLING } from '../store/enrollments.ts';
+import type { DeliveryQueueRole } from '../store/roles/delivery-queue.ts';
 import type { Actor, ServiceContext } from './context.ts';
 import { unprocessable } from './errors.ts';
 import { sendNotification } from './notifications.ts';
@@ -64,7 +65,7 @@ export async function pushEnrollments(ctx: ServiceContext, actor: Actor, tenantI
 }
 
 /** The notification's rows once it completes, or as they are at the deadline. */
-async function outcomes(ctx: ServiceContext, tenantId: string, notificationId: string, total: number, waitMs: number) {
+async function outcomes(ctx: ServiceContext<DeliveryQueueRole>, tenantId: string, notificationId: string, total: number, waitMs: number) {
   const deadline = Date.now() + waitMs;
   let n = await ctx.store.notifications.get(tenantId, notificationId);
   while (n && n.completedAt === null && Date.now() < deadline) {

@@ -4,6 +4,9 @@ import { type IdentitySource, loadIdentity } from '../pki/identity.ts';
 import { readPkcs12OffThread } from '../pki/pkcs12-thread.ts';
 import { FindingsError } from '../pki/finding.ts';
 import { privateKeyToPem } from '../pki/key.ts';
+import type { AuditRole } from '../store/roles/audit.ts';
+import type { CredentialsRole } from '../store/roles/credentials.ts';
+import type { TenantsRole } from '../store/roles/tenants.ts';
 import { type Actor, actorName, type ServiceContext } from './context.ts';
 import { notFound, unprocessable } from './errors.ts';
 import { requireTenant } from './tenants.ts';
@@ -33,7 +36,7 @@ const keyContext = (tenantId: string) => `tenant:${tenantId}:mpns-key`;
  * clientAuth, chains to an allowed root, valid now. Returns the Service Name (the subject CN)
  * the app must use. The key is sealed; nothing returns it.
  */
-export async function putMpnsCredential(ctx: ServiceContext, actor: Actor, tenantId: string, upload: MpnsCredentialUpload): Promise<MpnsCredentialView & { report: MpnsCredentialReport }> {
+export async function putMpnsCredential(ctx: ServiceContext<TenantsRole & CredentialsRole & AuditRole>, actor: Actor, tenantId: string, upload: MpnsCredentialUpload): Promise<MpnsCredentialView & { report: MpnsCredentialReport }> {
   await requireTenant(ctx, tenantId);
   let source: IdentitySource;
   // Read off the event loop: its key derivation may take seconds at the iteration limit.
@@ -61,7 +64,7 @@ export async function putMpnsCredential(ctx: ServiceContext, actor: Actor, tenan
   return { ...(await getMpnsCredential(ctx, tenantId)), report };
 }
 
-export async function getMpnsCredential(ctx: ServiceContext, tenantId: string): Promise<MpnsCredentialView> {
+export async function getMpnsCredential(ctx: ServiceContext<TenantsRole & CredentialsRole>, tenantId: string): Promise<MpnsCredentialView> {
   await requireTenant(ctx, tenantId);
   const record = await ctx.store.mpnsCredentials.get(tenantId);
   if (!record) throw notFound('The MPNS credential of this tenant');
@@ -76,7 +79,7 @@ export async function getMpnsCredential(ctx: ServiceContext, tenantId: string): 
 }
 
 /** The tenant's MPNS client certificate chain and key, for delivery. Null when none. */
-export async function mpnsSendingIdentity(ctx: ServiceContext, tenantId: string): Promise<{ certPem: string; keyPem: string } | null> {
+export async function mpnsSendingIdentity(ctx: ServiceContext<CredentialsRole>, tenantId: string): Promise<{ certPem: string; keyPem: string } | null> {
   const record = await ctx.store.mpnsCredentials.get(tenantId);
   if (!record) return null;
   return { certPem: record.certPem + record.chainPem, keyPem: ctx.secrets.open(record.keySealed, keyContext(tenantId)).toString('utf8') };

@@ -1,12 +1,15 @@
 import { isCertpushError } from '../errors.ts';
 import type { ApiKey } from '../store/api-keys.ts';
+import type { ApiKeysRole } from '../store/roles/api-keys.ts';
+import type { AuditRole } from '../store/roles/audit.ts';
+import type { TenantsRole } from '../store/roles/tenants.ts';
 import type { Tenant } from '../store/tenants.ts';
 import { type Actor, actorName, type ServiceContext } from './context.ts';
 import { conflict, notFound, unprocessable } from './errors.ts';
 
 const NAME_PATTERN = /^[\p{L}\p{N}][\p{L}\p{N} ._'&()-]{0,99}$/u;
 
-export async function createTenant(ctx: ServiceContext, actor: Actor, name: string): Promise<Tenant> {
+export async function createTenant(ctx: ServiceContext<TenantsRole & AuditRole>, actor: Actor, name: string): Promise<Tenant> {
   const trimmed = name.trim();
   if (!NAME_PATTERN.test(trimmed)) {
     throw unprocessable('TENANT_NAME', 'A tenant name is 1–100 letters, digits, spaces and . _ \' & ( ) -, starting with a letter or digit.');
@@ -23,14 +26,14 @@ export async function createTenant(ctx: ServiceContext, actor: Actor, name: stri
   }
 }
 
-export async function requireTenant(ctx: ServiceContext, tenantId: string): Promise<Tenant> {
+export async function requireTenant(ctx: ServiceContext<TenantsRole>, tenantId: string): Promise<Tenant> {
   const tenant = await ctx.store.tenants.get(tenantId);
   if (!tenant) throw notFound(`Tenant ${tenantId}`);
   return tenant;
 }
 
 /** A new API key for a tenant; the plaintext is in the result only, never stored. */
-export async function createTenantApiKey(ctx: ServiceContext, actor: Actor, tenantId: string, label: string): Promise<{ key: string; record: ApiKey }> {
+export async function createTenantApiKey(ctx: ServiceContext<TenantsRole & ApiKeysRole & AuditRole>, actor: Actor, tenantId: string, label: string): Promise<{ key: string; record: ApiKey }> {
   await requireTenant(ctx, tenantId);
   const created = await ctx.store.apiKeys.create(tenantId, label.trim() || 'api key', ctx.now().getTime());
   await ctx.store.audit.record({ tenantId, actor: actorName(actor), action: 'api-key.created', detail: { keyId: created.record.id, label: created.record.label } });

@@ -1,6 +1,9 @@
 import crypto from 'node:crypto';
 import { checkWebhookUrl, resolveWebhookAddress } from './webhook-target.ts';
 import { isCertpushError } from '../errors.ts';
+import type { AuditRole } from '../store/roles/audit.ts';
+import type { TenantsRole } from '../store/roles/tenants.ts';
+import type { WebhooksRole } from '../store/roles/webhooks.ts';
 import { type Actor, actorName, type ServiceContext } from './context.ts';
 import { notFound, ServiceError, unprocessable } from './errors.ts';
 import { requireTenant } from './tenants.ts';
@@ -21,7 +24,7 @@ export interface WebhookView {
 }
 
 /** Register (or replace) the tenant's webhook. The signing secret is in the answer only. */
-export async function putWebhook(ctx: ServiceContext, actor: Actor, tenantId: string, input: { url: string; events?: string[] }): Promise<WebhookView & { secret: string }> {
+export async function putWebhook(ctx: ServiceContext<TenantsRole & WebhooksRole & AuditRole>, actor: Actor, tenantId: string, input: { url: string; events?: string[] }): Promise<WebhookView & { secret: string }> {
   await requireTenant(ctx, tenantId);
   let url: URL;
   try {
@@ -48,21 +51,21 @@ export async function putWebhook(ctx: ServiceContext, actor: Actor, tenantId: st
   return { url: input.url, events: events as WebhookEventName[], secret };
 }
 
-export async function getWebhook(ctx: ServiceContext, tenantId: string): Promise<WebhookView> {
+export async function getWebhook(ctx: ServiceContext<TenantsRole & WebhooksRole>, tenantId: string): Promise<WebhookView> {
   await requireTenant(ctx, tenantId);
   const hook = await ctx.store.webhooks.get(tenantId);
   if (!hook) throw notFound('The webhook of this tenant');
   return { url: hook.url, events: hook.events.split(',') as WebhookEventName[] };
 }
 
-export async function deleteWebhook(ctx: ServiceContext, actor: Actor, tenantId: string): Promise<void> {
+export async function deleteWebhook(ctx: ServiceContext<TenantsRole & WebhooksRole & AuditRole>, actor: Actor, tenantId: string): Promise<void> {
   await requireTenant(ctx, tenantId);
   if (!(await ctx.store.webhooks.remove(tenantId))) throw notFound('The webhook of this tenant');
   await ctx.store.audit.record({ tenantId, actor: actorName(actor), action: 'webhook.deleted' });
 }
 
 /** Queue an event for the tenant's webhook, if it has one subscribed to it. */
-export async function emitWebhookEvent(ctx: ServiceContext, tenantId: string, event: WebhookEventName, data: Record<string, unknown>): Promise<void> {
+export async function emitWebhookEvent(ctx: ServiceContext<WebhooksRole>, tenantId: string, event: WebhookEventName, data: Record<string, unknown>): Promise<void> {
   const hook = await ctx.store.webhooks.get(tenantId);
   if (!hook || !hook.events.split(',').includes(event)) return;
   const payload = JSON.stringify({ event, tenantId, at: ctx.now().toISOString(), data });

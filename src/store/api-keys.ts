@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import type { ApiKeyTable, Schema } from './schema.ts';
 import { newId } from './ids.ts';
+import type { ApiKeyStore } from './roles/api-keys.ts';
 
 export type ApiKey = Omit<Selectable<ApiKeyTable>, 'hash'>;
 
@@ -12,7 +13,7 @@ export function hashApiKey(key: string): string {
   return crypto.createHash('sha256').update(key).digest('hex');
 }
 
-export function apiKeysRepository(db: Kysely<Schema>) {
+export function apiKeysRepository(db: Kysely<Schema>): ApiKeyStore {
   return {
     /** Create a key; the plaintext is returned once and only its hash is stored. */
     async create(tenantId: string | null, label: string, now = Date.now()): Promise<{ key: string; record: ApiKey }> {

@@ -1,9 +1,10 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { AuditTable, Schema } from './schema.ts';
+import type { AuditStore } from './roles/audit.ts';
 
 export type AuditEntry = Omit<Selectable<AuditTable>, 'detail'> & { detail: Record<string, unknown> };
 
-export function auditRepository(db: Kysely<Schema>) {
+export function auditRepository(db: Kysely<Schema>): AuditStore {
   return {
     /** Record who did what to which tenant. Details never hold secrets. */
     async record(entry: { tenantId: string | null; actor: string; action: string; detail?: Record<string, unknown> }, now = Date.now()): Promise<void> {

@@ -45,7 +45,7 @@ export interface ClaimOptions {
 /** At most this many tenants share one claim; more wait for the next round. */
 const TENANTS_PER_CLAIM = 64;
 
-export function deliveriesRepository(db: Kysely<Schema>, dialect: Dialect, atomic?: AtomicRunner) {
+export function deliveriesRepository(db: Kysely<Schema>, dialect: Dialect, atomic?: AtomicRunner): import('./roles/delivery-queue.ts').DeliveryStore {
   let rotation = 0;
 
   /**

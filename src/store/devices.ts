@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { DeviceTable, Schema } from './schema.ts';
 import { newId } from './ids.ts';
+import type { DeviceStore } from './roles/devices.ts';
 
 export type Device = Selectable<DeviceTable>;
 export type Platform = Device['platform'];
@@ -46,7 +47,7 @@ function upsert(db: Kysely<Schema>, tenantId: string, inputs: DeviceInput[], now
 /** Let the event loop run: node:sqlite statements are synchronous, so awaiting them never does. */
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-export function devicesRepository(db: Kysely<Schema>) {
+export function devicesRepository(db: Kysely<Schema>): DeviceStore {
   return {
     /**
      * Insert or update devices by (tenant, platform, token). Re-registering an invalidated device

@@ -2,6 +2,7 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Device } from './devices.ts';
 import { newId } from './ids.ts';
 import type { Schema } from './schema.ts';
+import type { EnrollmentStore } from './roles/devices.ts';
 
 /** What one check-in does to the tenant's enrollments. */
 export type EnrollmentChange =
@@ -31,7 +32,7 @@ export const REENROLLING = 'Reenrolling';
 const BATCH = 500;
 
 /** MDM enrollments: device rows keyed by enrollment id, changed by check-ins, each event once. */
-export function enrollmentsRepository(db: Kysely<Schema>) {
+export function enrollmentsRepository(db: Kysely<Schema>): EnrollmentStore {
   return {
     /** The tenant's devices with these enrollment ids. */
     async byEnrollmentIds(tenantId: string, ids: readonly string[]): Promise<Device[]> {

@@ -6,7 +6,7 @@ import type { Schema } from './schema.ts';
  * working and extends it as it goes. A holder that dies simply stops extending it; once
  * `until` passes anyone may take it. One row per name, the same on SQLite and PostgreSQL.
  */
-export function leasesRepository(db: Kysely<Schema>) {
+export function leasesRepository(db: Kysely<Schema>): import('./roles/maintenance.ts').LeaseStore {
   return {
     /** Take the lease, or extend it if `holder` has it already; false while someone else holds it. */
     async acquire(name: string, holder: string, ms: number, now = Date.now()): Promise<boolean> {

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CertpushError } from '../errors.ts';
 import { createSecretBox, type SecretBox } from './secret-box.ts';
-import type { Store } from './store.ts';
+import type { MetaStore } from './roles/meta.ts';
 
 export const MASTER_KEY_FILE = 'master.key';
 /** The meta row holding a value derived from the master key (SecretBox.checkValue). */
@@ -46,7 +46,7 @@ export function loadMasterKey(configured: string, dataDir: string, options: { cr
  * gets a new key file (a deleted master.key must be restored, not replaced), and a key file
  * this start created is removed again when the database refuses it.
  */
-export async function unlockSecrets(store: Store, configured: string, dataDir: string): Promise<SecretBox> {
+export async function unlockSecrets(store: MetaStore, configured: string, dataDir: string): Promise<SecretBox> {
   const stored = await store.getMeta(MASTER_KEY_CHECK);
   const { key, source, file } = loadMasterKey(configured, dataDir, { create: stored === undefined });
   const secrets = createSecretBox(key);

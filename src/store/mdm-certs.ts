@@ -1,9 +1,10 @@
 import type { Kysely, Selectable, Updateable } from 'kysely';
 import type { MdmCertTable, Schema } from './schema.ts';
+import type { MdmCertStore } from './roles/credentials.ts';
 
 export type MdmCertRecord = Selectable<MdmCertTable>;
 
-export function mdmCertsRepository(db: Kysely<Schema>) {
+export function mdmCertsRepository(db: Kysely<Schema>): MdmCertStore {
   return {
     async get(tenantId: string): Promise<MdmCertRecord | undefined> {
       return db.selectFrom('mdmCerts').selectAll().where('tenantId', '=', tenantId).executeTakeFirst();

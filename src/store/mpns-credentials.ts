@@ -1,9 +1,10 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { MpnsCredentialTable, Schema } from './schema.ts';
+import type { MpnsCredentialStore } from './roles/credentials.ts';
 
 export type MpnsCredentialRecord = Selectable<MpnsCredentialTable>;
 
-export function mpnsCredentialsRepository(db: Kysely<Schema>) {
+export function mpnsCredentialsRepository(db: Kysely<Schema>): MpnsCredentialStore {
   return {
     async get(tenantId: string): Promise<MpnsCredentialRecord | undefined> {
       return db.selectFrom('mpnsCredentials').selectAll().where('tenantId', '=', tenantId).executeTakeFirst();

@@ -1,8 +1,9 @@
 import { type Kysely, sql } from 'kysely';
 import type { Schema } from './schema.ts';
+import type { MpnsQuotaStore } from './roles/quota.ts';
 
 /** Per-subscription, per-UTC-day counts of unauthenticated MPNS notifications. */
-export function mpnsQuotaRepository(db: Kysely<Schema>) {
+export function mpnsQuotaRepository(db: Kysely<Schema>): MpnsQuotaStore {
   return {
     /**
      * Count one notification unless `limit` is reached, atomically: the conditional upsert is

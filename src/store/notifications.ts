@@ -20,7 +20,7 @@ export interface NewNotification {
 
 const ID_BATCH = 500;
 
-export function notificationsRepository(db: Kysely<Schema>, atomic?: AtomicRunner) {
+export function notificationsRepository(db: Kysely<Schema>, atomic?: AtomicRunner): import('./roles/delivery-queue.ts').NotificationStore {
   return {
     /**
      * Create a notification and fan it out into one pending delivery row per active device of

@@ -23,7 +23,7 @@ const VACUUM_PAGES = 2048;
  * Retention's storage side: which notifications are past the window, folding a bounded batch
  * of one notification's rows into its counts, and giving the space back.
  */
-export function retentionRepository(db: Kysely<Schema>, dialect: Dialect) {
+export function retentionRepository(db: Kysely<Schema>, dialect: Dialect): import('./roles/maintenance.ts').RetentionStore {
   return {
     /** Completed notifications whose per-device rows are still kept and completed before `cutoff`, oldest first. */
     async due(cutoff: number, limit: number): Promise<Array<{ seq: number; id: string }>> {

@@ -5,6 +5,7 @@ import { deliveriesRepository } from './deliveries.ts';
 import { devicesRepository } from './devices.ts';
 import { enrollmentsRepository } from './enrollments.ts';
 import { leasesRepository } from './leases.ts';
+import { metaRepository } from './meta.ts';
 import { mdmCertsRepository } from './mdm-certs.ts';
 import { mpnsCredentialsRepository } from './mpns-credentials.ts';
 import { mpnsQuotaRepository } from './mpns-quota.ts';
@@ -12,36 +13,34 @@ import { notificationsRepository } from './notifications.ts';
 import { retentionRepository } from './retention.ts';
 import { localQueueSignal, postgresQueueSignal, type QueueSignal } from './queue-signal.ts';
 import { tenantsRepository } from './tenants.ts';
+import type { ApiKeysRole } from './roles/api-keys.ts';
+import type { AuditRole } from './roles/audit.ts';
+import type { CredentialsRole } from './roles/credentials.ts';
+import type { DeliveryQueueRole } from './roles/delivery-queue.ts';
+import type { DevicesRole } from './roles/devices.ts';
+import type { MaintenanceRole } from './roles/maintenance.ts';
+import type { MetaStore } from './roles/meta.ts';
+import type { QuotaRole } from './roles/quota.ts';
+import type { TenantsRole } from './roles/tenants.ts';
+import type { WebhooksRole } from './roles/webhooks.ts';
 import { webhookEventsRepository } from './webhook-events.ts';
 import { webhooksRepository } from './webhooks.ts';
 
 /**
- * Everything certpush keeps, behind one interface that SQLite and PostgreSQL both implement
- * (the same queries; the few dialect differences live inside the repositories).
+ * Everything certpush keeps: the composition of the role interfaces in src/store/roles/, as
+ * nanomdm composes its AllStorage. A component asks for the roles it uses (the webhook sender
+ * takes WebhooksRole, API-key authentication ApiKeysRole), so what it can touch is in its signature.
+ *
+ * One implementation serves both back ends: every repository is one query set written with
+ * Kysely, run on SQLite (node:sqlite in worker threads, src/store/sqlite-*.ts) or PostgreSQL
+ * (pg) by the dialect database.ts picks; the few statements that differ branch on
+ * `database.dialect` inside the repository. Another back end implements these same role
+ * interfaces (it need not be SQL) and is composed here the same way.
  */
-export interface Store {
+export interface Store extends TenantsRole, ApiKeysRole, CredentialsRole, DevicesRole, DeliveryQueueRole, QuotaRole, WebhooksRole, AuditRole, MaintenanceRole, MetaStore {
+  /** The connection, its dialect and location (for messages and dialect-specific maintenance). */
   readonly database: Database;
-  readonly tenants: ReturnType<typeof tenantsRepository>;
-  readonly apiKeys: ReturnType<typeof apiKeysRepository>;
-  readonly mdmCerts: ReturnType<typeof mdmCertsRepository>;
-  readonly mpnsCredentials: ReturnType<typeof mpnsCredentialsRepository>;
-  readonly devices: ReturnType<typeof devicesRepository>;
-  readonly enrollments: ReturnType<typeof enrollmentsRepository>;
-  readonly notifications: ReturnType<typeof notificationsRepository>;
-  readonly deliveries: ReturnType<typeof deliveriesRepository>;
-  readonly audit: ReturnType<typeof auditRepository>;
-  readonly webhooks: ReturnType<typeof webhooksRepository>;
-  readonly webhookEvents: ReturnType<typeof webhookEventsRepository>;
-  readonly mpnsQuota: ReturnType<typeof mpnsQuotaRepository>;
-  readonly leases: ReturnType<typeof leasesRepository>;
-  readonly retention: ReturnType<typeof retentionRepository>;
-  /** Wakes delivery workers when rows are queued (PostgreSQL: across processes). */
-  readonly queue: QueueSignal;
-  /** Read or write a small named value (schema facts, the master key check value). */
-  getMeta(key: string): Promise<string | undefined>;
-  setMeta(key: string, value: string): Promise<void>;
-  /** Write a named value unless one is there; returns the value that is there now (first writer wins). */
-  claimMeta(key: string, value: string): Promise<string>;
+  /** Stop the queue signal and close the database. */
   close(): Promise<void>;
 }
 
@@ -64,16 +63,7 @@ export function createStore(database: Database, queue: QueueSignal = localQueueS
     leases: leasesRepository(db),
     retention: retentionRepository(db, database.dialect),
     queue,
-    async getMeta(key) {
-      return (await db.selectFrom('meta').select('value').where('key', '=', key).executeTakeFirst())?.value;
-    },
-    async setMeta(key, value) {
-      await db.insertInto('meta').values({ key, value }).onConflict((oc) => oc.column('key').doUpdateSet({ value })).execute();
-    },
-    async claimMeta(key, value) {
-      await db.insertInto('meta').values({ key, value }).onConflict((oc) => oc.column('key').doNothing()).execute();
-      return (await db.selectFrom('meta').select('value').where('key', '=', key).executeTakeFirstOrThrow()).value;
-    },
+    ...metaRepository(db),
     async close() {
       await queue.close();
       await database.close();

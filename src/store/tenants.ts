@@ -1,10 +1,11 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Schema, TenantTable } from './schema.ts';
 import { newId } from './ids.ts';
+import type { TenantStore } from './roles/tenants.ts';
 
 export type Tenant = Selectable<TenantTable>;
 
-export function tenantsRepository(db: Kysely<Schema>) {
+export function tenantsRepository(db: Kysely<Schema>): TenantStore {
   return {
     async create(name: string, now = Date.now()): Promise<Tenant> {
       const tenant: Tenant = { id: newId('ten'), name, createdAt: now, pausedReason: null, pausedAt: null };

@@ -1,10 +1,11 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { Dialect } from './migrations.ts';
 import type { Schema, WebhookEventTable } from './schema.ts';
+import type { WebhookEventStore } from './roles/webhooks.ts';
 
 export type WebhookEvent = Selectable<WebhookEventTable>;
 
-export function webhookEventsRepository(db: Kysely<Schema>, dialect: Dialect) {
+export function webhookEventsRepository(db: Kysely<Schema>, dialect: Dialect): WebhookEventStore {
   return {
     async enqueue(tenantId: string, event: string, payload: string, now = Date.now()): Promise<void> {
       await db.insertInto('webhookEvents').values({ tenantId, event, payload, state: 'pending', attempts: 0, nextAttemptAt: now, lastError: null, createdAt: now }).execute();

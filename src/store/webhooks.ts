@@ -1,9 +1,10 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Schema, WebhookTable } from './schema.ts';
+import type { WebhookStore } from './roles/webhooks.ts';
 
 export type WebhookRecord = Selectable<WebhookTable>;
 
-export function webhooksRepository(db: Kysely<Schema>) {
+export function webhooksRepository(db: Kysely<Schema>): WebhookStore {
   return {
     async get(tenantId: string): Promise<WebhookRecord | undefined> {
       return db.selectFrom('webhooks').selectAll().where('tenantId', '=', tenantId).executeTakeFirst();
