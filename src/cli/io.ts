@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { CertpushError, isCertpushError } from '../errors.ts';
+import { FindingsError } from '../pki/finding.ts';
 
 /**
  * How an error names the file it is about: `--cert push.pem`, or just the path for a
@@ -58,7 +59,9 @@ export function parseInputFile<T>(path: string, option: string, parse: (bytes: B
 export function aboutInput(error: unknown, path: string, option: string, message?: string): unknown {
   if (!isCertpushError(error)) return error;
   const text = message ?? error.message.replace(/^[A-Z](?=[a-z])/, (letter) => letter.toLowerCase());
-  return new CertpushError(error.code, `${inputName(path, option)}: ${text}`, { cause: error });
+  const named = `${inputName(path, option)}: ${text}`;
+  // A refusal with findings stays one (the exit code and --json output depend on it).
+  return error instanceof FindingsError ? new FindingsError(error.code, named, error.findings) : new CertpushError(error.code, named, { cause: error });
 }
 
 /** Write output to a file (mode 0644) or stdout when no path is given. */

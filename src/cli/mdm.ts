@@ -5,7 +5,8 @@ import type { Finding } from '../pki/finding.ts';
 import { parseCsr } from '../pki/csr.ts';
 import { type VendorIdentityFlags, vendorIdentity, vendorIdentityOptions } from './vendor-identity.ts';
 import { checking, EXIT_FOUND_WANTING } from './exit-codes.ts';
-import { parseInputFile, printJson, readInputFile, readSecretFile, writeOutput } from './io.ts';
+import { aboutInput, parseInputFile, printJson, readInputFile, readSecretFile, writeOutput } from './io.ts';
+import { isCertpushError } from '../errors.ts';
 import type { MdmCertView } from '../service/mdm-push-cert.ts';
 import { openTenantAccess, type TenantAccess } from './tenant-access.ts';
 
@@ -68,7 +69,11 @@ export function registerMdm(program: Command): void {
     .action(async (file: string, opts: TenantFlags & { passwordFile?: string; force?: boolean; json?: boolean }) => {
       const data = readInputFile(file, '');
       const password = opts.passwordFile ? readSecretFile(opts.passwordFile, '--password-file') : undefined;
-      const view = await withTenant(opts, (access) => access.importCert({ data, password, force: opts.force }));
+      const view = await withTenant(opts, (access) => access.importCert({ data, password, force: opts.force })).catch((error: unknown) => {
+        // What is wrong with the certificate file names it; tenant and server errors do not.
+        if (isCertpushError(error, 'P12_PASSWORD_REQUIRED')) throw aboutInput(error, file, '', 'the file is a PKCS#12 (.p12) protected by a password: give it with --password-file FILE.');
+        throw isCertpushError(error) && CERTIFICATE_FILE_CODES.test(error.code) ? aboutInput(error, file, '') : error;
+      });
       for (const w of view.warnings ?? []) process.stderr.write(`warning: ${w.message}\n`);
       printView(view, opts.json);
     });
@@ -97,6 +102,9 @@ export function registerMdm(program: Command): void {
       if (!report.valid) process.exitCode = EXIT_FOUND_WANTING;
     });
 }
+
+/** Codes of errors about the certificate file itself (its format, password, key, contents). */
+const CERTIFICATE_FILE_CODES = /^(PUSH_CERT_|P12_|PEM_|CERT_|KEY_|KDF_)/;
 
 interface TenantFlags {
   tenant: string;
