@@ -7,7 +7,8 @@ import { type Priority, type PushType, PUSH_TYPES } from '../apns/request-rules.
 import { CertpushError } from '../errors.ts';
 import { EXIT_FOUND_WANTING } from './exit-codes.ts';
 import { identityFromFiles } from './identity-files.ts';
-import { readInputFile } from './io.ts';
+import { parseInputFile, readInputFile } from './io.ts';
+import { parsePrivateKey } from '../pki/key.ts';
 
 interface PushApnsOptions {
   token: string[];
@@ -40,7 +41,7 @@ function credentialFrom(opts: PushApnsOptions): Pick<ApnsClientOptions, 'certifi
   }
   if (opts.p8 !== undefined) {
     if (!opts.keyId || !opts.teamId) throw new CertpushError('CLI_APNS_CREDENTIAL', '--p8 needs --key-id K (the 10 characters in AuthKey_K.p8) and --team-id T (your Apple team ID).');
-    return { token: { key: readInputFile(opts.p8, '--p8'), keyId: opts.keyId, teamId: opts.teamId } };
+    return { token: { key: parseInputFile(opts.p8, '--p8', (bytes) => parsePrivateKey(bytes)), keyId: opts.keyId, teamId: opts.teamId } };
   }
   return { certificate: identityFromFiles(opts, { cert: '--cert', key: '--key', usageCode: 'CLI_APNS_CREDENTIAL' }) };
 }

@@ -228,6 +228,15 @@ describe('CLI conventions: input files, exit codes and SHA-1 CSRs', { concurrenc
     assert.match(r.stderr, /^certpush: --p12 \S+vendor\.p12: the PKCS#12 file is protected by a password: give it with --password-file FILE.*\[P12_PASSWORD_REQUIRED\]\n$/);
   });
 
+  it('push apns --p8 and simulate apns --token-key name their file when it is not a key (exit 1, not a crash)', async () => {
+    const p8 = await runCli(['push', 'apns', '--token', 'ab'.repeat(32), '--p8', at('customer.csr'), '--key-id', 'K', '--team-id', 'T', '--payload', '{}', '--endpoint', 'https://127.0.0.1:9']);
+    assert.equal(p8.code, EXIT_USAGE);
+    assert.match(p8.stderr, /^certpush: --p8 \S+customer\.csr: expected a private key .*\[PEM_WRONG_TYPE\]\n$/);
+    const sim = await runCli(['simulate', 'apns', '--pki', path.join(dir, 'pki'), '--token-key', at('customer.csr'), '--key-id', 'K', '--team-id', 'T', '--port', '0']);
+    assert.equal(sim.code, EXIT_USAGE);
+    assert.match(sim.stderr, /^certpush: --token-key \S+customer\.csr: the file is not a \.p8 signing key .*\[KEY_UNPARSABLE\]\n$/);
+  });
+
   it('cert inspect names the file it cannot open', async () => {
     const r = await runCli(['cert', 'inspect', at('vendor.p12')]);
     assert.equal(r.code, EXIT_USAGE);
