@@ -55,10 +55,13 @@ export function parseInputFile<T>(path: string, option: string, parse: (bytes: B
   }
 }
 
-/** The same error, its message prefixed with the file it is about (non-certpush errors unchanged). */
+/**
+ * The same error, its message prefixed with the file it is about (non-certpush errors unchanged);
+ * a leading common word is lowercased to read as one sentence, names ("Apple's", "PKCS#12") are not.
+ */
 export function aboutInput(error: unknown, path: string, option: string, message?: string): unknown {
   if (!isCertpushError(error)) return error;
-  const text = message ?? error.message.replace(/^[A-Z](?=[a-z])/, (letter) => letter.toLowerCase());
+  const text = message ?? error.message.replace(/^(?:The|This|That|It|Its|A|An|Expected|No|Not) /, (word) => word.toLowerCase());
   const named = `${inputName(path, option)}: ${text}`;
   // A refusal with findings stays one (the exit code and --json output depend on it).
   return error instanceof FindingsError ? new FindingsError(error.code, named, error.findings) : new CertpushError(error.code, named, { cause: error });

@@ -57,7 +57,7 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT_USAGE;
     }
     const problem = error as Error;
-    process.stderr.write(`certpush: unexpected error: ${problem.message ?? String(error)}. This is a certpush bug; please report it with the stack below. [UNEXPECTED_ERROR]\n${problem.stack ?? ''}\n`);
+    process.stderr.write(`certpush: unexpected error: ${String(problem.message ?? error).replace(/\.$/, '')}. This is a certpush bug; please report it with the stack below. [UNEXPECTED_ERROR]\n${problem.stack ?? ''}\n`);
     return EXIT_BUG;
   }
 }

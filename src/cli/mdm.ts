@@ -1,14 +1,14 @@
 import type { Command } from 'commander';
+import { isCertpushError } from '../errors.ts';
 import { signPushCertRequest, verifyPushCertRequest } from '../mdm/push-cert-request.ts';
 import { parseCertificate } from '../pki/certificate.ts';
-import type { Finding } from '../pki/finding.ts';
 import { parseCsr } from '../pki/csr.ts';
-import { type VendorIdentityFlags, vendorIdentity, vendorIdentityOptions } from './vendor-identity.ts';
+import type { Finding } from '../pki/finding.ts';
+import type { MdmCertView } from '../service/mdm-push-cert.ts';
 import { checking, EXIT_FOUND_WANTING } from './exit-codes.ts';
 import { aboutInput, parseInputFile, printJson, readInputFile, readSecretFile, writeOutput } from './io.ts';
-import { isCertpushError } from '../errors.ts';
-import type { MdmCertView } from '../service/mdm-push-cert.ts';
 import { openTenantAccess, type TenantAccess } from './tenant-access.ts';
+import { type VendorIdentityFlags, vendorIdentity, vendorIdentityOptions } from './vendor-identity.ts';
 
 interface VendorSignOptions extends VendorIdentityFlags {
   csr: string;
@@ -74,7 +74,7 @@ export function registerMdm(program: Command): void {
         if (isCertpushError(error, 'P12_PASSWORD_REQUIRED')) throw aboutInput(error, file, '', 'the file is a PKCS#12 (.p12) protected by a password: give it with --password-file FILE.');
         throw isCertpushError(error) && CERTIFICATE_FILE_CODES.test(error.code) ? aboutInput(error, file, '') : error;
       });
-      for (const w of view.warnings ?? []) process.stderr.write(`warning: ${w.message}\n`);
+      process.stderr.write((view.warnings ?? []).map((w) => formatFinding({ ...w, severity: 'warning' })).join(''));
       printView(view, opts.json);
     });
 

@@ -5,10 +5,10 @@ import type { Outcome } from '../apns/outcome.ts';
 import { isApnsReason } from '../apns/reasons.ts';
 import { type Priority, type PushType, PUSH_TYPES } from '../apns/request-rules.ts';
 import { CertpushError } from '../errors.ts';
+import { parsePrivateKey } from '../pki/key.ts';
 import { EXIT_FOUND_WANTING } from './exit-codes.ts';
 import { identityFromFiles } from './identity-files.ts';
 import { parseInputFile, readInputFile } from './io.ts';
-import { parsePrivateKey } from '../pki/key.ts';
 
 interface PushApnsOptions {
   token: string[];

@@ -237,6 +237,14 @@ describe('CLI conventions: input files, exit codes and SHA-1 CSRs', { concurrenc
     assert.match(sim.stderr, /^certpush: --token-key \S+customer\.csr: the file is not a \.p8 signing key .*\[KEY_UNPARSABLE\]\n$/);
   });
 
+  it('simulate apple-portal exits 2 for a request the portal rejects, naming --request', async () => {
+    fs.writeFileSync(at('garbage.b64'), 'not a request\n');
+    const r = await runCli(['simulate', 'apple-portal', '--pki', path.join(dir, 'pki'), '--request', at('garbage.b64'), '--out', at('never.pem')]);
+    assert.equal(r.code, EXIT_FOUND_WANTING, r.stderr);
+    assert.match(r.stderr, /^certpush: --request \S+garbage\.b64: apple's portal would reject this request:\n.*\[PORTAL_REJECTED\]\n$/s);
+    assert.ok(!fs.existsSync(at('never.pem')));
+  });
+
   it('cert inspect names the file it cannot open', async () => {
     const r = await runCli(['cert', 'inspect', at('vendor.p12')]);
     assert.equal(r.code, EXIT_USAGE);
