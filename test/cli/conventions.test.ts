@@ -241,7 +241,7 @@ describe('CLI conventions: input files, exit codes and SHA-1 CSRs', { concurrenc
     fs.writeFileSync(at('garbage.b64'), 'not a request\n');
     const r = await runCli(['simulate', 'apple-portal', '--pki', path.join(dir, 'pki'), '--request', at('garbage.b64'), '--out', at('never.pem')]);
     assert.equal(r.code, EXIT_FOUND_WANTING, r.stderr);
-    assert.match(r.stderr, /^certpush: --request \S+garbage\.b64: apple's portal would reject this request:\n.*\[PORTAL_REJECTED\]\n$/s);
+    assert.match(r.stderr, /^certpush: --request \S+garbage\.b64: Apple's portal would reject this request:\n.*\[PORTAL_REJECTED\]\n$/s);
     assert.ok(!fs.existsSync(at('never.pem')));
   });
 
