@@ -11,7 +11,6 @@ import { looksLikePkcs12, readPkcs12 } from '../pki/pkcs12.ts';
 import { EXIT_FOUND_WANTING } from './exit-codes.ts';
 import { aboutInput, parseInputFile, printJson, readInputFile, readSecretFile } from './io.ts';
 
-
 const KEY_LABELS = new Set(['PRIVATE KEY', 'RSA PRIVATE KEY', 'EC PRIVATE KEY', 'ENCRYPTED PRIVATE KEY']);
 
 interface ServiceCredential {

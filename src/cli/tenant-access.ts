@@ -5,7 +5,7 @@ import { CertpushError } from '../errors.ts';
 import { type Finding, FindingsError } from '../pki/finding.ts';
 import { generateMdmCsr, getMdmCert, importPushCertificate, type MdmCertView } from '../service/mdm-push-cert.ts';
 import type { ServiceContext } from '../service/context.ts';
-import { unlockSecrets } from '../store/master-key.ts';
+import { MASTER_KEY_FILE, unlockSecrets } from '../store/master-key.ts';
 import { SQLITE_FILE } from '../store/database.ts';
 import { openStore } from '../store/store.ts';
 import { readSecretFile } from './io.ts';
@@ -90,9 +90,9 @@ function localConfig(options: AccessOptions, env: NodeJS.ProcessEnv = process.en
     throw new CertpushError('CLI_NO_DATA_SOURCE', 'Say where the tenant lives: --server URL (a running certpush, with --api-key-file FILE) or --data-dir DIR (the data directory of certpush serve; or CERTPUSH_DATA_DIR). This command does not create a data directory.');
   }
   if (!config.databaseUrl && !fs.existsSync(path.join(config.dataDir, SQLITE_FILE))) {
-    throw new CertpushError('CLI_DATA_DIR_EMPTY', `--data-dir ${config.dataDir}: there is no certpush database here (no ${SQLITE_FILE}). Give the directory certpush serve uses (its --data-dir), or --server URL; this command does not create one.`);
+    throw new CertpushError('CLI_DATA_DIR_EMPTY', `${options.dataDir ? '--data-dir' : CONFIG_ENV.dataDir} ${config.dataDir}: there is no certpush database here (no ${SQLITE_FILE}). Give the directory certpush serve uses (its --data-dir), or --server URL; this command does not create one.`);
   }
-  if (config.databaseUrl && !config.masterKey && !dataDirGiven) {
+  if (config.databaseUrl && !config.masterKey && !(dataDirGiven && fs.existsSync(path.join(config.dataDir, MASTER_KEY_FILE)))) {
     throw new CertpushError('CLI_NO_MASTER_KEY', 'With --database-url, say where the master key is: set CERTPUSH_MASTER_KEY, or give --data-dir DIR holding the master.key of certpush serve. This command does not create one.');
   }
   return config;

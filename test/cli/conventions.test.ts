@@ -281,6 +281,9 @@ describe('CLI conventions: no command creates a data directory it was not asked 
     assert.equal(r.code, EXIT_USAGE);
     assert.match(r.stderr, /\[CLI_NO_MASTER_KEY\]\n$/);
     assert.deepEqual(fs.readdirSync(cwd), []);
+    const named = await runCli(['mdm', 'status', '--tenant', 'ten_1', '--database-url', 'postgres://postgres@127.0.0.1:5432/test', '--data-dir', 'keys'], { cwd, env: bare });
+    assert.match(named.stderr, /\[CLI_NO_MASTER_KEY\]\n$/);
+    assert.deepEqual(fs.readdirSync(cwd), []);
   });
 
   it('serve says in its help that it creates its data directory', async () => {
