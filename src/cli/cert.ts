@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { appleCas, appleIssuerOf } from '../mdm/apple-cas.ts';
 import type { Certificate } from '../pki/certificate.ts';
 import { type InspectedItem, inspectFile } from '../pki/inspect.ts';
-import { printJson, readInputFile, readSecretFile } from './io.ts';
+import { aboutInput, printJson, readInputFile, readSecretFile } from './io.ts';
 
 /** `certpush cert …`: look inside certificate files. */
 export function registerCert(program: Command): void {
@@ -14,7 +14,9 @@ export function registerCert(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (file: string, opts: { passwordFile?: string; json?: boolean }) => {
       const password = opts.passwordFile ? readSecretFile(opts.passwordFile, '--password-file') : undefined;
-      const items = await inspectFile(readInputFile(file, 'FILE'), { password, chainsTo: appleCaOf });
+      const items = await inspectFile(readInputFile(file, ''), { password, chainsTo: appleCaOf }).catch((error: unknown) => {
+        throw aboutInput(error, file, '');
+      });
       if (opts.json) printJson(items);
       else process.stdout.write(items.map(formatItem).join('\n'));
     });

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { isCertpushError } from '../errors.ts';
 import { registerCert } from './cert.ts';
 import { registerDemo } from './demo.ts';
+import { EXIT_BUG, EXIT_USAGE, exitCodeOf } from './exit-codes.ts';
 import { registerMdm } from './mdm.ts';
 import { registerMpns } from './mpns.ts';
 import { stopWithNpmParent } from './parent-watch.ts';
@@ -9,13 +10,16 @@ import { registerPush } from './push.ts';
 import { registerServe } from './serve.ts';
 import { registerSimulate } from './simulate.ts';
 import { registerSigner } from './signer.ts';
+import { formatUsageError, isCommanderSuccess } from './usage-errors.ts';
 
 /** Build the `certpush` command tree. Each group lives in its own file. */
 export function buildProgram(): Command {
+  // Set before any subcommand is added: subcommands copy these settings when created.
+  // commander prints nothing itself; main() prints its errors in certpush's format.
   const program = new Command('certpush')
     .description('Certificate-authenticated push: MDM push certificates, APNs and MPNS delivery, simulators.')
     .version(process.env.npm_package_version ?? '0.1.0')
-    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ outputError: () => {} })
     .exitOverride();
   registerCert(program);
   registerDemo(program);
@@ -29,8 +33,8 @@ export function buildProgram(): Command {
 }
 
 /**
- * Run the CLI; resolves to the exit code. Errors print one clear line on stderr
- * ("certpush: <what is wrong and how to fix it>") and exit non-zero.
+ * Run the CLI; resolves to the exit code (see exit-codes.ts). Every error prints one clear line
+ * on stderr, "certpush: <what is wrong and how to fix it> [CODE]".
  */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
@@ -39,16 +43,21 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode;
+    if (error instanceof CommanderError) {
+      if (isCommanderSuccess(error)) return 0;
+      process.stderr.write(formatUsageError(error, program, argv.slice(2)));
+      return EXIT_USAGE;
+    }
     if (isCertpushError(error)) {
       process.stderr.write(`certpush: ${error.message} [${error.code}]\n`);
-      return 1;
+      return exitCodeOf(error);
     }
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      process.stderr.write(`certpush: file not found: ${(error as NodeJS.ErrnoException).path}. Check the path.\n`);
-      return 1;
+      process.stderr.write(`certpush: file not found: ${(error as NodeJS.ErrnoException).path}. Check the path. [FILE_NOT_FOUND]\n`);
+      return EXIT_USAGE;
     }
-    process.stderr.write(`certpush: unexpected error: ${(error as Error).stack ?? error}\n`);
-    return 70;
+    const problem = error as Error;
+    process.stderr.write(`certpush: unexpected error: ${String(problem.message ?? error).replace(/\.$/, '')}. This is a certpush bug; please report it with the stack below. [UNEXPECTED_ERROR]\n${problem.stack ?? ''}\n`);
+    return EXIT_BUG;
   }
 }

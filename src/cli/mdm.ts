@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
+import { isCertpushError } from '../errors.ts';
 import { signPushCertRequest, verifyPushCertRequest } from '../mdm/push-cert-request.ts';
 import { parseCertificate } from '../pki/certificate.ts';
+import { parseCsr } from '../pki/csr.ts';
 import type { Finding } from '../pki/finding.ts';
-import { loadIdentity } from '../pki/identity.ts';
-import { type VendorIdentityFlags, vendorIdentityOptions, vendorIdentitySource } from './vendor-identity.ts';
-import { printJson, readInputFile, readSecretFile, writeOutput } from './io.ts';
 import type { MdmCertView } from '../service/mdm-push-cert.ts';
+import { checking, EXIT_FOUND_WANTING } from './exit-codes.ts';
+import { aboutInput, parseInputFile, printJson, readInputFile, readSecretFile, writeOutput } from './io.ts';
 import { openTenantAccess, type TenantAccess } from './tenant-access.ts';
+import { type VendorIdentityFlags, vendorIdentity, vendorIdentityOptions } from './vendor-identity.ts';
 
 interface VendorSignOptions extends VendorIdentityFlags {
   csr: string;
@@ -21,26 +23,29 @@ export function registerMdm(program: Command): void {
   const mdm = program.command('mdm').description('Apple MDM push certificates: vendor signing, request verification, and the customer\'s CSR, import and status.');
 
   vendorIdentityOptions(mdm.command('vendor-sign'))
-    .description('Sign a customer\'s CSR with the vendor MDM signing certificate and write the Base64 Push Certificate Request for Apple\'s portal. Checks the CSR, the vendor identity and the chain first.')
+    .description('Sign a customer\'s CSR with the vendor MDM signing certificate and write the Base64 Push Certificate Request for Apple\'s portal. Checks the CSR, the vendor identity and the chain first: exit 0 when signed (warnings, e.g. a SHA-1 CSR, printed), 2 when a check refused it, 1 when an input cannot be read.')
     .requiredOption('--csr <file>', 'the customer\'s CSR (PEM or DER)')
     .option('--intermediate <file>', 'the WWDR intermediate that issued the vendor certificate (default: chosen from Apple\'s built-in WWDR CAs G2–G6; give it for a test PKI)')
     .option('--root <file>', 'the root above the intermediate (default: the built-in Apple root that issued it)')
     .option('--out <file>', 'write the request here instead of stdout')
     .option('--json', 'print a JSON summary (the request included) on stdout')
     .action(async (opts: VendorSignOptions) => {
-      const signed = await signPushCertRequest({
-        csr: readInputFile(opts.csr, '--csr'),
-        vendor: loadIdentity(vendorIdentitySource(opts)),
-        intermediate: opts.intermediate ? parseCertificate(readInputFile(opts.intermediate, '--intermediate')) : undefined,
-        root: opts.root ? parseCertificate(readInputFile(opts.root, '--root')) : undefined,
-      });
+      // Read (and parse) every input first, so an unreadable one is named (exit 1); what the
+      // signing checks refuse after that is a verdict on the material (exit 2).
+      const input = {
+        csr: parseInputFile(opts.csr, '--csr', parseCsr).der,
+        vendor: vendorIdentity(opts),
+        intermediate: opts.intermediate ? parseInputFile(opts.intermediate, '--intermediate', parseCertificate) : undefined,
+        root: opts.root ? parseInputFile(opts.root, '--root', parseCertificate) : undefined,
+      };
+      const signed = await checking(() => signPushCertRequest(input));
       if (opts.out) writeOutput(opts.out, `${signed.request}\n`);
       if (opts.json) {
         printJson({ request: signed.request, csrSubject: signed.csr.subject.text, vendorCertificate: signed.vendorCertificate, warnings: signed.warnings, out: opts.out ?? null });
         return;
       }
       if (!opts.out) writeOutput(undefined, `${signed.request}\n`);
-      for (const w of signed.warnings) process.stderr.write(`warning: ${w.message}\n`);
+      process.stderr.write(signed.warnings.map(formatFinding).join(''));
       process.stderr.write(`Signed the CSR for "${signed.csr.subject.text}" with "${signed.vendorCertificate.subject}" (valid ${signed.vendorCertificate.daysLeft} more days).\n`);
       if (opts.out) process.stderr.write(`Wrote ${opts.out}: the customer uploads it at https://identity.apple.com/pushcert\n`);
     });
@@ -62,10 +67,14 @@ export function registerMdm(program: Command): void {
     .option('--force', 'replace the certificate even if its topic differs (enrolled devices will stop answering)')
     .option('--json', 'print JSON')
     .action(async (file: string, opts: TenantFlags & { passwordFile?: string; force?: boolean; json?: boolean }) => {
-      const data = readInputFile(file, 'FILE');
+      const data = readInputFile(file, '');
       const password = opts.passwordFile ? readSecretFile(opts.passwordFile, '--password-file') : undefined;
-      const view = await withTenant(opts, (access) => access.importCert({ data, password, force: opts.force }));
-      for (const w of view.warnings ?? []) process.stderr.write(`warning: ${w.message}\n`);
+      const view = await withTenant(opts, (access) => access.importCert({ data, password, force: opts.force })).catch((error: unknown) => {
+        // What is wrong with the certificate file names it; tenant and server errors do not.
+        if (isCertpushError(error, 'P12_PASSWORD_REQUIRED')) throw aboutInput(error, file, '', 'the file is a PKCS#12 (.p12) protected by a password: give it with --password-file FILE.');
+        throw isCertpushError(error) && CERTIFICATE_FILE_CODES.test(error.code) ? aboutInput(error, file, '') : error;
+      });
+      process.stderr.write((view.warnings ?? []).map((w) => formatFinding({ ...w, severity: 'warning' })).join(''));
       printView(view, opts.json);
     });
 
@@ -76,12 +85,12 @@ export function registerMdm(program: Command): void {
     });
 
   mdm.command('verify-request')
-    .description('Check a Push Certificate Request as Apple\'s portal would; exit 0 only when it is valid.')
+    .description('Check a Push Certificate Request as Apple\'s portal would. Exit 0 when it is valid (warnings printed), 2 when it is not.')
     .argument('<file>', 'the Base64 request (or its XML plist)')
     .option('--root <file>', 'the root the chain must end at, replacing Apple\'s built-in roots (e.g. a test PKI\'s apple-root.pem)')
     .option('--json', 'print JSON')
     .action(async (file: string, opts: { root?: string; json?: boolean }) => {
-      const report = await verifyPushCertRequest(readInputFile(file, 'FILE'), { root: opts.root ? parseCertificate(readInputFile(opts.root, '--root')) : undefined });
+      const report = await verifyPushCertRequest(readInputFile(file, ''), { root: opts.root ? parseInputFile(opts.root, '--root', parseCertificate) : undefined });
       if (opts.json) {
         printJson({ valid: report.valid, findings: report.findings, csrSubject: report.csr?.subject.text ?? null, chain: report.chain.map((c) => c.subject.text) });
       } else {
@@ -90,9 +99,12 @@ export function registerMdm(program: Command): void {
         process.stdout.write(report.findings.map(formatFinding).join(''));
         process.stdout.write(report.valid ? 'valid: Apple\'s portal should accept this request\n' : `invalid: ${report.findings.filter((f) => f.severity === 'error').length} problem(s)\n`);
       }
-      process.exitCode = report.valid ? 0 : 1;
+      if (!report.valid) process.exitCode = EXIT_FOUND_WANTING;
     });
 }
+
+/** Codes of errors about the certificate file itself (its format, password, key, contents). */
+const CERTIFICATE_FILE_CODES = /^(PUSH_CERT_|P12_|PEM_|CERT_|KEY_|KDF_)/;
 
 interface TenantFlags {
   tenant: string;
@@ -106,10 +118,10 @@ interface TenantFlags {
 function tenantCommand(mdm: Command, name: string, description: string): Command {
   return mdm.command(name).description(description)
     .requiredOption('--tenant <id>', 'the tenant (ten_…)')
-    .option('--server <url>', 'a running certpush (else the local data directory is used)')
+    .option('--server <url>', 'a running certpush (give this or --data-dir)')
     .option('--api-key-file <file>', 'API key for --server (or CERTPUSH_API_KEY)')
-    .option('--data-dir <dir>', 'local data directory [CERTPUSH_DATA_DIR, default ./data]')
-    .option('--database-url <url>', 'PostgreSQL instead of the local SQLite [DATABASE_URL]');
+    .option('--data-dir <dir>', 'the existing data directory of certpush serve, opened directly; never created here [CERTPUSH_DATA_DIR]')
+    .option('--database-url <url>', 'PostgreSQL instead of the data directory\'s SQLite (the master key from CERTPUSH_MASTER_KEY or --data-dir) [DATABASE_URL]');
 }
 
 async function withTenant<T>(flags: TenantFlags, run: (access: TenantAccess) => Promise<T>): Promise<T> {

@@ -1,17 +1,15 @@
 import type { KeyObject } from 'node:crypto';
 import tls from 'node:tls';
 import type { Command } from 'commander';
-import { CertpushError } from '../errors.ts';
+import { CertpushError, isCertpushError } from '../errors.ts';
 import { checkMpnsCredential, type MpnsCredentialReport } from '../mpns/credential-check.ts';
 import { type Certificate, parseCertificate, parseCertificates } from '../pki/certificate.ts';
 import { type Finding, warning } from '../pki/finding.ts';
 import { keyMatchesSpki, parsePrivateKey } from '../pki/key.ts';
 import { looksLikePem, parsePem, toPem } from '../pki/pem.ts';
 import { looksLikePkcs12, readPkcs12 } from '../pki/pkcs12.ts';
-import { printJson, readInputFile, readSecretFile } from './io.ts';
-
-/** Exit code of `mpns check-cert` when the certificate does not pass. */
-export const CHECK_FAILED_EXIT_CODE = 2;
+import { EXIT_FOUND_WANTING } from './exit-codes.ts';
+import { aboutInput, parseInputFile, printJson, readInputFile, readSecretFile } from './io.ts';
 
 const KEY_LABELS = new Set(['PRIVATE KEY', 'RSA PRIVATE KEY', 'EC PRIVATE KEY', 'ENCRYPTED PRIVATE KEY']);
 
@@ -80,15 +78,22 @@ export function registerMpns(program: Command): void {
     .option('--json', 'print the report as JSON')
     .action((file: string, opts: { roots?: string; key?: string; passwordFile?: string; json?: boolean }) => {
       const password = opts.passwordFile !== undefined ? readSecretFile(opts.passwordFile, '--password-file') : undefined;
-      const bytes = readInputFile(file, 'check-cert');
+      const bytes = readInputFile(file, '');
       if (looksLikePkcs12(bytes) && password === undefined) {
-        throw new CertpushError('P12_PASSWORD_REQUIRED', `${file} is a PKCS#12 (.pfx/.p12) file: give its password with --password-file FILE.`);
+        throw new CertpushError('P12_PASSWORD_REQUIRED', `${file}: the file is a PKCS#12 (.pfx/.p12) file: give its password with --password-file FILE.`);
       }
-      const credential = readServiceCredential(bytes, { keyBytes: opts.key !== undefined ? readInputFile(opts.key, '--key') : undefined, password });
+      const keyBytes = opts.key !== undefined ? readInputFile(opts.key, '--key') : undefined;
+      let credential: ServiceCredential;
+      try {
+        credential = readServiceCredential(bytes, { keyBytes, password });
+      } catch (error) {
+        // The key's own errors name --key; everything else is about the certificate file.
+        throw keyBytes && isCertpushError(error) && error.code.startsWith('KEY_') ? aboutInput(error, opts.key!, '--key') : aboutInput(error, file, '');
+      }
       const extra: Finding[] = [];
       let roots: Certificate[];
       if (opts.roots !== undefined) {
-        roots = parseCertificates(readInputFile(opts.roots, '--roots'));
+        roots = parseInputFile(opts.roots, '--roots', parseCertificates);
       } else {
         roots = tls.rootCertificates.map((pem) => parseCertificate(pem));
         extra.push(warning('MPNS_ROOTS_APPROXIMATE', 'No --roots given: the chain was checked against Node\'s built-in (Mozilla) roots, which are not exactly the "SSL root certificates for Windows Phone OS 7.1". Pass that list as a PEM bundle with --roots for a definite answer.'));
@@ -101,6 +106,6 @@ export function registerMpns(program: Command): void {
       report.findings.push(...extra);
       if (opts.json) printJson(report);
       else printReport(report);
-      if (!report.passed) process.exitCode = CHECK_FAILED_EXIT_CODE;
+      if (!report.passed) process.exitCode = EXIT_FOUND_WANTING;
     });
 }

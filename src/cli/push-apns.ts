@@ -5,7 +5,10 @@ import type { Outcome } from '../apns/outcome.ts';
 import { isApnsReason } from '../apns/reasons.ts';
 import { type Priority, type PushType, PUSH_TYPES } from '../apns/request-rules.ts';
 import { CertpushError } from '../errors.ts';
-import { readInputFile, readSecretFile } from './io.ts';
+import { parsePrivateKey } from '../pki/key.ts';
+import { EXIT_FOUND_WANTING } from './exit-codes.ts';
+import { identityFromFiles } from './identity-files.ts';
+import { parseInputFile, readInputFile } from './io.ts';
 
 interface PushApnsOptions {
   token: string[];
@@ -30,24 +33,17 @@ interface PushApnsOptions {
   json?: boolean;
 }
 
-/** Exit code when APNs (or a local check) did not accept every notification. */
-export const NOT_ACCEPTED_EXIT_CODE = 2;
 
 function credentialFrom(opts: PushApnsOptions): Pick<ApnsClientOptions, 'certificate' | 'token'> {
   const kinds = [opts.cert !== undefined || opts.key !== undefined, opts.p12 !== undefined, opts.p8 !== undefined].filter(Boolean).length;
   if (kinds !== 1) {
     throw new CertpushError('CLI_APNS_CREDENTIAL', `Give exactly one credential: --cert FILE --key FILE (push certificate), --p12 FILE [--password-file FILE], or --p8 FILE --key-id K --team-id T (token auth)${kinds > 1 ? '; more than one was given' : ''}.`);
   }
-  const secret = opts.passwordFile !== undefined ? readSecretFile(opts.passwordFile, '--password-file') : undefined;
-  if (opts.p12 !== undefined) return { certificate: { pkcs12: readInputFile(opts.p12, '--p12'), password: secret ?? '' } };
   if (opts.p8 !== undefined) {
     if (!opts.keyId || !opts.teamId) throw new CertpushError('CLI_APNS_CREDENTIAL', '--p8 needs --key-id K (the 10 characters in AuthKey_K.p8) and --team-id T (your Apple team ID).');
-    return { token: { key: readInputFile(opts.p8, '--p8'), keyId: opts.keyId, teamId: opts.teamId } };
+    return { token: { key: parseInputFile(opts.p8, '--p8', (bytes) => parsePrivateKey(bytes)), keyId: opts.keyId, teamId: opts.teamId } };
   }
-  if (opts.cert === undefined || opts.key === undefined) {
-    throw new CertpushError('CLI_APNS_CREDENTIAL', `--${opts.cert === undefined ? 'key' : 'cert'} needs --${opts.cert === undefined ? 'cert' : 'key'} too: give the push certificate and its private key.`);
-  }
-  return { certificate: { cert: readInputFile(opts.cert, '--cert'), key: readInputFile(opts.key, '--key'), passphrase: secret } };
+  return { certificate: identityFromFiles(opts, { cert: '--cert', key: '--key', usageCode: 'CLI_APNS_CREDENTIAL' }) };
 }
 
 function payloadFrom(opts: PushApnsOptions): { payload: string; pushType: PushType } {
@@ -133,6 +129,6 @@ export function registerPushApns(push: Command): void {
       } finally {
         await client.close();
       }
-      if (failed > 0) process.exitCode = NOT_ACCEPTED_EXIT_CODE;
+      if (failed > 0) process.exitCode = EXIT_FOUND_WANTING;
     });
 }

@@ -7,8 +7,11 @@ import type { MpnsResult } from '../mpns/outcome.ts';
 import { type MpnsNotification, payloadBody } from '../mpns/payload.ts';
 import { MpnsSender } from '../mpns/sender.ts';
 import { parseTile } from '../mpns/tile.ts';
-import { type Identity, loadIdentity } from '../pki/identity.ts';
-import { printJson, readInputFile, readSecretFile } from './io.ts';
+import type { Identity } from '../pki/identity.ts';
+import { EXIT_FOUND_WANTING } from './exit-codes.ts';
+import { hiddenAlias } from './hidden-alias.ts';
+import { identityFromFiles } from './identity-files.ts';
+import { printJson, readInputFile } from './io.ts';
 
 interface PushMpnsOptions {
   channel: string;
@@ -21,7 +24,7 @@ interface PushMpnsOptions {
   raw?: string;
   cert?: string;
   key?: string;
-  pfx?: string;
+  p12?: string;
   passwordFile?: string;
   class: string;
   allowHost: string[];
@@ -29,8 +32,6 @@ interface PushMpnsOptions {
   json?: boolean;
 }
 
-/** Exit code when MPNS (or a local check) did not deliver the notification. */
-export const NOT_DELIVERED_EXIT_CODE = 2;
 
 function notificationFrom(opts: PushMpnsOptions): MpnsNotification {
   const toast = opts.toastText1 !== undefined;
@@ -65,16 +66,7 @@ function notificationFrom(opts: PushMpnsOptions): MpnsNotification {
 }
 
 function credentialFrom(opts: PushMpnsOptions): Identity | undefined {
-  if (opts.pfx !== undefined && (opts.cert !== undefined || opts.key !== undefined)) {
-    throw new CertpushError('CLI_MPNS_CREDENTIAL', 'Give the client certificate either as --cert FILE --key FILE or as --pfx FILE, not both.');
-  }
-  const password = opts.passwordFile !== undefined ? readSecretFile(opts.passwordFile, '--password-file') : undefined;
-  if (opts.pfx !== undefined) return loadIdentity({ pkcs12: readInputFile(opts.pfx, '--pfx'), password: password ?? '' });
-  if (opts.cert === undefined && opts.key === undefined) return undefined;
-  if (opts.cert === undefined || opts.key === undefined) {
-    throw new CertpushError('CLI_MPNS_CREDENTIAL', `--${opts.cert === undefined ? 'key' : 'cert'} needs --${opts.cert === undefined ? 'cert' : 'key'} too: give the client certificate and its private key (or --pfx FILE).`);
-  }
-  return loadIdentity({ cert: readInputFile(opts.cert, '--cert'), key: readInputFile(opts.key, '--key'), passphrase: password });
+  return identityFromFiles(opts, { cert: '--cert', key: '--key', usageCode: 'CLI_MPNS_CREDENTIAL' });
 }
 
 function describe(result: MpnsResult, channel: string): string {
@@ -90,7 +82,7 @@ function describe(result: MpnsResult, channel: string): string {
 
 /** `certpush push mpns`: send one toast, tile or raw notification to a channel URI. */
 export function registerPushMpns(push: Command): void {
-  push.command('mpns')
+  const command = push.command('mpns')
     .description('Send one MPNS notification (toast, tile or raw) to a Windows Phone channel URI: authenticated over https:// with a client certificate, or unauthenticated over http://. Exit 0 when delivered, 2 when not.')
     .requiredOption('--channel <uri>', 'the channel URI the app got from HttpNotificationChannel')
     .option('--toast-text1 <text>', 'send a toast with this bold title')
@@ -102,7 +94,7 @@ export function registerPushMpns(push: Command): void {
     .option('--raw <file>', 'send the bytes of this file as a raw notification')
     .option('--cert <file>', 'client certificate (PEM) of the authenticated web service')
     .option('--key <file>', 'its private key (PEM)')
-    .option('--pfx <file>', 'client certificate and key as PKCS#12 (.pfx/.p12)')
+    .option('--p12 <file>', 'client certificate and key as PKCS#12 (.p12/.pfx)')
     .option('--password-file <file>', 'file holding the PKCS#12 password or the key\'s passphrase')
     .addOption(new Option('--class <interval>', 'delivery interval: immediate, 450 or 900 seconds').choices(['immediate', '450', '900']).default('immediate'))
     .option('--allow-host <host>', `host MPNS channel URIs may point at, repeatable; host:port for other ports, e.g. a simulator at 127.0.0.1:8080 (default ${DEFAULT_ALLOWED_HOSTS.join(', ')})`, (value: string, previous: string[]) => [...previous, value], [] as string[])
@@ -123,9 +115,10 @@ export function registerPushMpns(push: Command): void {
         const result = await sender.send(opts.channel, notification, { interval: parseDeliveryInterval(opts.class) });
         if (opts.json) printJson({ channel: opts.channel, ...result });
         else process.stdout.write(describe(result, opts.channel));
-        if (result.outcome !== 'delivered') process.exitCode = NOT_DELIVERED_EXIT_CODE;
+        if (result.outcome !== 'delivered') process.exitCode = EXIT_FOUND_WANTING;
       } finally {
         sender.close();
       }
     });
+  hiddenAlias(command, '--pfx <file>', 'p12');
 }

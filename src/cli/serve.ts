@@ -5,7 +5,7 @@ import { startService } from '../server/start.ts';
 const FLAG_HELP: Partial<Record<keyof ServiceConfig, string>> = {
   host: 'address to listen on',
   port: 'port to listen on',
-  dataDir: 'directory for the embedded SQLite database and the master key',
+  dataDir: 'directory for the embedded SQLite database and the master key (created on first start)',
   databaseUrl: 'postgres://… to use PostgreSQL instead of SQLite',
   role: 'api, worker or all: what this process runs',
   signerUrl: 'URL of the vendor signer (certpush signer serve)',

@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
 import { CertpushError } from '../errors.ts';
 import { parseCertificate } from '../pki/certificate.ts';
-import { loadIdentity } from '../pki/identity.ts';
-import { type VendorIdentityFlags, vendorIdentityOptions, vendorIdentitySource } from './vendor-identity.ts';
+import { type VendorIdentityFlags, vendorIdentity, vendorIdentityOptions } from './vendor-identity.ts';
 import { SIGNER_DEFAULT_PORT } from '../signer/protocol.ts';
 import { startSignerServer } from '../signer/server.ts';
-import { readInputFile, readSecretFile } from './io.ts';
+import { asVerdict } from './exit-codes.ts';
+import { resolveVendorChain } from '../mdm/apple-cas.ts';
+import { parseInputFile, readInputFile, readSecretFile } from './io.ts';
 
 interface ServeOptions extends VendorIdentityFlags {
   intermediate?: string;
@@ -34,14 +35,29 @@ export function registerSigner(program: Command): void {
     .option('--tls-key <file>', 'the TLS certificate\'s private key (PEM)')
     .action(async (opts: ServeOptions) => {
       if (Boolean(opts.tlsCert) !== Boolean(opts.tlsKey)) throw new CertpushError('CLI_USAGE', 'Give --tls-cert and --tls-key together (or neither, for plain HTTP on 127.0.0.1).');
+      const token = signerToken(opts.tokenFile);
+      const port = parsePort(opts.port);
+      const tls = opts.tlsCert && opts.tlsKey ? { cert: readInputFile(opts.tlsCert, '--tls-cert').toString('utf8'), key: readInputFile(opts.tlsKey, '--tls-key').toString('utf8') } : undefined;
+      const vendor = vendorIdentity(opts);
+      const given = {
+        intermediate: opts.intermediate ? parseInputFile(opts.intermediate, '--intermediate', parseCertificate) : undefined,
+        root: opts.root ? parseInputFile(opts.root, '--root', parseCertificate) : undefined,
+      };
+      let chain;
+      try {
+        chain = resolveVendorChain(vendor.certificate, given);
+      } catch (error) {
+        // Everything was read: no Apple CA above the vendor certificate is a verdict (exit 2), as
+        // is the start's own check of key and chain (a FindingsError).
+        throw asVerdict(error);
+      }
       const server = await startSignerServer({
-        vendor: loadIdentity(vendorIdentitySource(opts)),
-        intermediate: opts.intermediate ? parseCertificate(readInputFile(opts.intermediate, '--intermediate')) : undefined,
-        root: opts.root ? parseCertificate(readInputFile(opts.root, '--root')) : undefined,
-        token: signerToken(opts.tokenFile),
+        vendor,
+        ...chain,
+        token,
         host: opts.host,
-        port: parsePort(opts.port),
-        tls: opts.tlsCert && opts.tlsKey ? { cert: readInputFile(opts.tlsCert, '--tls-cert').toString('utf8'), key: readInputFile(opts.tlsKey, '--tls-key').toString('utf8') } : undefined,
+        port,
+        tls,
       });
       for (const w of server.warnings) process.stderr.write(`warning: ${w.message}\n`);
       process.stdout.write(`${server.url}\n`);

@@ -5,7 +5,7 @@ import { CertpushError } from '../errors.ts';
 import type { ApnsFaults } from '../simulators/apns/faults.ts';
 import { type DeviceState, startApnsSimulator } from '../simulators/apns.ts';
 import { readTestPki } from '../simulators/test-pki.ts';
-import { readInputFile } from './io.ts';
+import { parseInputFile, readInputFile } from './io.ts';
 
 interface SimulateApnsOptions {
   port: string;
@@ -104,8 +104,14 @@ export function registerSimulateApns(simulate: Command): void {
       let tokenKeys;
       if (opts.tokenKey !== undefined) {
         if (!opts.keyId || !opts.teamId) throw new CertpushError('CLI_APNS_CREDENTIAL', '--token-key needs --key-id and --team-id.');
-        const text = readInputFile(opts.tokenKey, '--token-key');
-        tokenKeys = [{ keyId: opts.keyId, teamId: opts.teamId, publicKey: crypto.createPublicKey(text) }];
+        const publicKey = parseInputFile(opts.tokenKey, '--token-key', (text) => {
+          try {
+            return crypto.createPublicKey(text);
+          } catch (error) {
+            throw new CertpushError('KEY_UNPARSABLE', `The file is not a .p8 signing key or its public key (${(error as Error).message}). Give the AuthKey_<KEYID>.p8 from Apple's developer portal.`, { cause: error });
+          }
+        });
+        tokenKeys = [{ keyId: opts.keyId, teamId: opts.teamId, publicKey }];
       }
       const faults: ApnsFaults = {
         tooManyRequests: share(opts.tooManyRequests, '--too-many-requests'),

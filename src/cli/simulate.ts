@@ -3,7 +3,10 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { issuePushCertificate } from '../simulators/apple-portal.ts';
 import { createTestPki, readTestPki, writeTestPki } from '../simulators/test-pki.ts';
-import { readInputFile, writeOutput } from './io.ts';
+import { isCertpushError } from '../errors.ts';
+import { parseCertificate } from '../pki/certificate.ts';
+import { asVerdict } from './exit-codes.ts';
+import { aboutInput, parseInputFile, readInputFile, writeOutput } from './io.ts';
 import { registerSimulateApns } from './simulate-apns.ts';
 import { registerSimulateMpns } from './simulate-mpns.ts';
 
@@ -28,8 +31,14 @@ export function registerSimulate(program: Command): void {
     .requiredOption('--out <file>', 'where to write the MDM push certificate (PEM)')
     .option('--renew <file>', 'the push certificate being renewed: the new one keeps its topic')
     .action(async (opts: { pki: string; request: string; out: string; renew?: string }) => {
-      const result = await issuePushCertificate(readTestPki(opts.pki), readInputFile(opts.request, '--request'), {
-        previous: opts.renew ? readInputFile(opts.renew, '--renew') : undefined,
+      const pki = readTestPki(opts.pki);
+      const request = readInputFile(opts.request, '--request');
+      const previous = opts.renew ? parseInputFile(opts.renew, '--renew', parseCertificate).der : undefined;
+      const result = await issuePushCertificate(pki, request, { previous }).catch((error: unknown) => {
+        // Both refusals are the portal's verdict on files it read (exit 2), named like any input.
+        if (isCertpushError(error, 'PORTAL_REJECTED')) throw aboutInput(error, opts.request, '--request');
+        if (isCertpushError(error, 'PORTAL_NOT_RENEWABLE') && opts.renew) throw asVerdict(aboutInput(error, opts.renew, '--renew'));
+        throw error;
       });
       fs.writeFileSync(opts.out, result.cert);
       writeOutput(undefined, `${result.topic}\n`);

@@ -1,8 +1,12 @@
-import { resolveConfig } from '../config.ts';
+import fs from 'node:fs';
+import path from 'node:path';
+import { CONFIG_ENV, resolveConfig, type ServiceConfig } from '../config.ts';
 import { CertpushError } from '../errors.ts';
+import { type Finding, FindingsError } from '../pki/finding.ts';
 import { generateMdmCsr, getMdmCert, importPushCertificate, type MdmCertView } from '../service/mdm-push-cert.ts';
 import type { ServiceContext } from '../service/context.ts';
-import { unlockSecrets } from '../store/master-key.ts';
+import { MASTER_KEY_FILE, unlockSecrets } from '../store/master-key.ts';
+import { SQLITE_FILE } from '../store/database.ts';
 import { openStore } from '../store/store.ts';
 import { readSecretFile } from './io.ts';
 
@@ -51,7 +55,12 @@ function remoteAccess(server: string, key: string, tenant: string): TenantAccess
       throw new CertpushError('SERVER_UNREACHABLE', `Cannot reach certpush at ${server} (${(error as Error).cause ?? (error as Error).message}). Check --server and that certpush serve is running.`);
     }
     const json = await response.json().catch(() => ({})) as Record<string, unknown>;
-    if (!response.ok) throw new CertpushError(String(json.code ?? `HTTP_${response.status}`), String(json.detail ?? `certpush answered ${response.status}`));
+    if (!response.ok) {
+      const code = String(json.code ?? `HTTP_${response.status}`);
+      const detail = String(json.detail ?? `certpush answered ${response.status}`);
+      // A refusal that lists findings is a check found wanting, as it is locally (exit 2).
+      throw Array.isArray(json.findings) ? new FindingsError(code, detail, json.findings as Finding[]) : new CertpushError(code, detail);
+    }
     return json;
   };
   return {
@@ -68,8 +77,29 @@ function uploadBody(upload: { data: Buffer; password?: string }): Record<string,
   return { certificate: upload.data.includes('-----BEGIN') ? upload.data.toString('utf8') : upload.data.toString('base64') };
 }
 
+/**
+ * The local data the command was pointed at, refused when it was not pointed anywhere or the
+ * place holds no certpush data: these commands work on a tenant that already exists, so they
+ * never create a data directory (a silent ./data with a fresh master key looks like a working
+ * setup and holds nothing). `certpush serve` is the command that creates one.
+ */
+function localConfig(options: AccessOptions, env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  const config = resolveConfig({ ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}) }, env);
+  const dataDirGiven = Boolean(options.dataDir ?? env[CONFIG_ENV.dataDir]);
+  if (!config.databaseUrl && !dataDirGiven) {
+    throw new CertpushError('CLI_NO_DATA_SOURCE', 'Say where the tenant lives: --server URL (a running certpush, with --api-key-file FILE) or --data-dir DIR (the data directory of certpush serve; or CERTPUSH_DATA_DIR). This command does not create a data directory.');
+  }
+  if (!config.databaseUrl && !fs.existsSync(path.join(config.dataDir, SQLITE_FILE))) {
+    throw new CertpushError('CLI_DATA_DIR_EMPTY', `${options.dataDir ? '--data-dir' : CONFIG_ENV.dataDir} ${config.dataDir}: there is no certpush database here (no ${SQLITE_FILE}). Give the directory certpush serve uses (its --data-dir), or --server URL; this command does not create one.`);
+  }
+  if (config.databaseUrl && !config.masterKey && !(dataDirGiven && fs.existsSync(path.join(config.dataDir, MASTER_KEY_FILE)))) {
+    throw new CertpushError('CLI_NO_MASTER_KEY', 'With --database-url, say where the master key is: set CERTPUSH_MASTER_KEY, or give --data-dir DIR holding the master.key of certpush serve. This command does not create one.');
+  }
+  return config;
+}
+
 async function localAccess(options: AccessOptions): Promise<TenantAccess> {
-  const config = resolveConfig({ ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}) });
+  const config = localConfig(options);
   const store = await openStore({ databaseUrl: config.databaseUrl || undefined, dataDir: config.dataDir });
   const secrets = await unlockSecrets(store, config.masterKey, config.dataDir).catch(async (error: unknown) => {
     await store.close();

@@ -176,6 +176,12 @@ async function csrFindings(csr: Csr): Promise<Finding[]> {
   if (!(await verifyCsrSignature(csr))) {
     findings.push(error('CSR_BAD_SIGNATURE', 'The CSR\'s self-signature does not verify: it was altered after it was made, or is corrupt. Ask the customer for a fresh CSR.'));
   }
+  // The CSR's own signature only proves possession of its key, and Apple's portal is not known to
+  // refuse SHA-1 there (only the vendor's PushCertSignature must be SHA256withRSA): a warning, so a
+  // tool that still defaults to SHA-1 gets noticed before Apple changes its mind.
+  if (csr.signed.hash === 'sha1') {
+    findings.push(warning('CSR_SIGNATURE_SHA1', 'The CSR is self-signed with SHA-1 (sha1WithRSAEncryption). Apple\'s portal may refuse SHA-1; make a new CSR with SHA-256 (openssl req -new -sha256 …, or certpush mdm csr).'));
+  }
   if (csr.publicKey.type !== 'rsa') {
     findings.push(error('CSR_KEY_TYPE', `The CSR's key is ${csr.publicKey.type.toUpperCase()}; Apple's portal needs an RSA ${REQUIRED_CSR_KEY_BITS}-bit key. Generate a new CSR with an RSA key.`));
   } else if (csr.publicKey.bits !== REQUIRED_CSR_KEY_BITS) {

@@ -149,7 +149,7 @@ export class MpnsSender {
     }
     const authenticated = url.protocol === 'https:';
     if (authenticated && !this.#certificate) {
-      return { outcome: 'credential', reason: 'NoClientCertificate', message: 'The channel URI is https:// (an authenticated web service), but this sender has no client certificate. Give the sender the web service\'s certificate and key (CLI: --cert/--key or --pfx).', messageId, suppressed: false };
+      return { outcome: 'credential', reason: 'NoClientCertificate', message: 'The channel URI is https:// (an authenticated web service), but this sender has no client certificate. Give the sender the web service\'s certificate and key (CLI: --cert/--key or --p12).', messageId, suppressed: false };
     }
     if (authenticated && now > this.#certificate!.notAfter) {
       return { outcome: 'credential', reason: 'CertificateExpired', message: `The client certificate "${this.serviceName}" expired on ${this.#certificate!.notAfter.toISOString()}; MPNS will refuse it. Renew it, upload the new one to Dev Center, and configure it here.`, messageId, suppressed: false };

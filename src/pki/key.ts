@@ -34,7 +34,7 @@ export function parsePrivateKey(input: Uint8Array | string, passphrase?: string)
     // Legacy OpenSSL encryption (Proc-Type header) is only visible in the original text.
     const text = typeof input === 'string' ? input : Buffer.from(input).toString('latin1');
     if (text.includes('Proc-Type: 4,ENCRYPTED')) {
-      if (passphrase === undefined) throw new CertpushError('KEY_PASSPHRASE_REQUIRED', 'The private key is encrypted: give its passphrase (--passphrase-file).');
+      if (passphrase === undefined) throw new CertpushError('KEY_PASSPHRASE_REQUIRED', 'The private key is encrypted: give its passphrase (CLI: --password-file).');
       return createKey(() => crypto.createPrivateKey({ key: text, format: 'pem', passphrase: passphrase ?? '' }), passphrase);
     }
     return createKey(() => crypto.createPrivateKey({ key: Buffer.from(block.der), format: 'der', type }), undefined);
@@ -55,7 +55,7 @@ export function parsePrivateKey(input: Uint8Array | string, passphrase?: string)
 
 function decryptPkcs8(der: Buffer, passphrase: string | undefined): KeyObject {
   if (passphrase === undefined) {
-    throw new CertpushError('KEY_PASSPHRASE_REQUIRED', 'The private key is encrypted: give its passphrase (--passphrase-file).');
+    throw new CertpushError('KEY_PASSPHRASE_REQUIRED', 'The private key is encrypted: give its passphrase (CLI: --password-file).');
   }
   // The file names its own iteration count; OpenSSL would run whatever it says, on this thread.
   checkPkcs8Kdf(der);

@@ -10,7 +10,7 @@ import { loadIdentity } from '../../src/pki/identity.ts';
 import { issuePushCertificate } from '../../src/simulators/apple-portal.ts';
 import { backends } from '../fixtures/backends.ts';
 import { runCli } from '../fixtures/cli.ts';
-import { tempDir, testPki } from '../fixtures/pki.ts';
+import { openssl, tempDir, testPki } from '../fixtures/pki.ts';
 import { startWorld } from '../fixtures/service.ts';
 
 async function vendorSign(csrPem: string): Promise<string> {
@@ -60,8 +60,33 @@ describe('certpush mdm csr / import-cert / status (customer side)', () => {
     const bad = await runCli(['mdm', 'import-cert', ...remote, path.join(dir, 'garbage.pem')]);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /^certpush: .*\[[A-Z_]+\]\n$/s);
+    // A certificate for someone else's CSR is read, checked and refused: exit 2, as locally.
+    openssl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'other.key'), '-out', path.join(dir, 'other.csr'), '-subj', '/CN=Other']);
+    fs.writeFileSync(path.join(dir, 'other-push.pem'), (await issuePushCertificate(world.pki, await vendorSign(fs.readFileSync(path.join(dir, 'other.csr'), 'utf8')))).cert);
+    const refused = await runCli(['mdm', 'import-cert', ...remote, path.join(dir, 'other-push.pem')]);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, /\[PUSH_CERT_REFUSED\]\n$/);
     const other = await runCli(['mdm', 'status', '--tenant', 'ten_someoneelse', '--server', world.url, '--api-key-file', path.join(dir, 'key')]);
     assert.equal(other.code, 1);
     assert.match(other.stderr, /not found.*\[NOT_FOUND\]/);
+  });
+
+  it('import-cert on the local data directory: a refused certificate exits 2, an unreadable file exits 1, both naming the file', async () => {
+    const dataDir = tempDir();
+    const store = await openStore({ dataDir });
+    const tenant = await store.tenants.create('Local Co');
+    await store.close();
+    const dir = tempDir();
+    const local = ['--tenant', tenant.id, '--data-dir', dataDir];
+    assert.equal((await runCli(['mdm', 'csr', ...local, '--out', path.join(dir, 'c.csr')])).code, 0);
+    openssl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'other.key'), '-out', path.join(dir, 'other.csr'), '-subj', '/CN=Other']);
+    fs.writeFileSync(path.join(dir, 'other-push.pem'), (await issuePushCertificate(await testPki(), await vendorSign(fs.readFileSync(path.join(dir, 'other.csr'), 'utf8')))).cert);
+    const refused = await runCli(['mdm', 'import-cert', ...local, path.join(dir, 'other-push.pem')]);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, /^certpush: \S+other-push\.pem: the push certificate was not imported:\n.*\[PUSH_CERT_REFUSED\]\n$/s);
+    fs.writeFileSync(path.join(dir, 'empty.pem'), '');
+    const empty = await runCli(['mdm', 'import-cert', ...local, path.join(dir, 'empty.pem')]);
+    assert.equal(empty.code, 1);
+    assert.match(empty.stderr, /^certpush: \S+empty\.pem: the file is empty .*\[FILE_EMPTY\]\n$/);
   });
 });

@@ -28,9 +28,9 @@ describe('certpush CLI: the MDM push-certificate workflow', () => {
     assert.match(fs.readFileSync(at('request.b64'), 'utf8'), /^[A-Za-z0-9+/]+=*\n$/);
   });
 
-  it('mdm vendor-sign with only --csr, --vendor-cert and --vendor-key refuses a vendor certificate Apple did not issue (exit 1)', async () => {
+  it('mdm vendor-sign with only --csr, --vendor-cert and --vendor-key refuses a vendor certificate Apple did not issue (exit 2)', async () => {
     const r = await runCli(['mdm', 'vendor-sign', '--csr', at('customer.csr'), '--vendor-cert', `${pki}/vendor.pem`, '--vendor-key', `${pki}/vendor.key`]);
-    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /was issued by "CN=certpush test Apple Worldwide Developer Relations Certification Authority.*none of Apple's WWDR CAs \(G2–G6\) built into certpush/);
     assert.match(r.stderr, /pass its intermediate and root with --intermediate and --root/);
     assert.equal(r.stdout, '');
@@ -38,14 +38,14 @@ describe('certpush CLI: the MDM push-certificate workflow', () => {
 
   it('mdm verify-request without --root checks against Apple\'s built-in roots and finds a test PKI request invalid', async () => {
     const r = await runCli(['mdm', 'verify-request', at('request.b64'), '--json']);
-    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.code, 2, r.stderr);
     assert.ok((JSON.parse(r.stdout) as { findings: Array<{ code: string }> }).findings.some((f) => f.code === 'CHAIN_UNTRUSTED_ROOT'));
   });
 
   it('mdm vendor-sign accepts the vendor identity as a PKCS#12 made by openssl', async () => {
     fs.writeFileSync(at('p12pass'), 'vendor-secret\n');
     openssl(['pkcs12', '-export', '-in', `${pki}/vendor.pem`, '-inkey', `${pki}/vendor.key`, '-out', at('vendor.p12'), '-passout', 'pass:vendor-secret']);
-    const r = await runCli(['mdm', 'vendor-sign', '--csr', at('customer.csr'), '--vendor-p12', at('vendor.p12'), '--passphrase-file', at('p12pass'), '--intermediate', `${pki}/wwdr.pem`, '--root', `${pki}/apple-root.pem`, '--json']);
+    const r = await runCli(['mdm', 'vendor-sign', '--csr', at('customer.csr'), '--p12', at('vendor.p12'), '--password-file', at('p12pass'), '--intermediate', `${pki}/wwdr.pem`, '--root', `${pki}/apple-root.pem`, '--json']);
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout) as { request: string; vendorCertificate: { daysLeft: number } };
     assert.ok(out.request.length > 1000);
@@ -59,9 +59,9 @@ describe('certpush CLI: the MDM push-certificate workflow', () => {
     assert.match(r.stdout, /^valid:/m);
   });
 
-  it('mdm verify-request exits 1 and names the problem for a request against another root', async () => {
+  it('mdm verify-request exits 2 and names the problem for a request against another root', async () => {
     const r = await runCli(['mdm', 'verify-request', at('request.b64'), '--root', `${pki}/server-ca.pem`, '--json']);
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 2);
     const out = JSON.parse(r.stdout) as { valid: boolean; findings: Array<{ code: string }> };
     assert.equal(out.valid, false);
     assert.ok(out.findings.some((f) => f.code === 'CHAIN_UNTRUSTED_ROOT'), JSON.stringify(out.findings));
@@ -111,18 +111,18 @@ describe('certpush CLI: the MDM push-certificate workflow', () => {
     assert.doesNotMatch(r.stdout, /BEGIN/);
   });
 
-  it('a wrong PKCS#12 password is a one-line error on stderr with a non-zero exit', async () => {
+  it('a wrong PKCS#12 password is a one-line error on stderr naming the file, exit 1', async () => {
     fs.writeFileSync(at('wrongpass'), 'nope\n');
     const r = await runCli(['cert', 'inspect', at('vendor.p12'), '--password-file', at('wrongpass')]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /^certpush: The PKCS#12 file could not be opened: the password is wrong\..*\[P12_WRONG_PASSWORD\]\n$/);
+    assert.match(r.stderr, /^certpush: \S*vendor\.p12: the PKCS#12 file could not be opened: the password is wrong\..*\[P12_WRONG_PASSWORD\]\n$/);
     assert.equal(r.stdout, '');
   });
 
   it('a missing file names the option and the path', async () => {
     const r = await runCli(['mdm', 'vendor-sign', '--csr', at('nope.csr'), '--vendor-cert', `${pki}/vendor.pem`, '--vendor-key', `${pki}/vendor.key`, '--intermediate', `${pki}/wwdr.pem`, '--root', `${pki}/apple-root.pem`]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /--csr: file ".*nope\.csr" does not exist/);
+    assert.match(r.stderr, /^certpush: --csr \S*nope\.csr: the file does not exist\. Check the path\. \[FILE_NOT_FOUND\]\n$/);
   });
 
   it('a truncated CSR is refused with a message that says how to fix it', async () => {
@@ -135,7 +135,7 @@ describe('certpush CLI: the MDM push-certificate workflow', () => {
   it('a certificate given where the key belongs is refused as the wrong block type', async () => {
     const r = await runCli(['mdm', 'vendor-sign', '--csr', at('customer.csr'), '--vendor-cert', `${pki}/vendor.pem`, '--vendor-key', `${pki}/vendor.pem`, '--intermediate', `${pki}/wwdr.pem`, '--root', `${pki}/apple-root.pem`]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /Expected a private key .* but found: CERTIFICATE.*\[PEM_WRONG_TYPE\]/);
+    assert.match(r.stderr, /--vendor-key \S*vendor\.pem: expected a private key .* but found: CERTIFICATE.*\[PEM_WRONG_TYPE\]/);
   });
 
   it('--help lists the command groups', async () => {

@@ -48,7 +48,12 @@ describe('certpush push mpns', { concurrency: 4 }, () => {
     assert.deepEqual([recorded.authenticated, recorded.notificationClass], [true, 12]);
   });
 
-  it('delivers with the client certificate from --pfx and --password-file', async () => {
+  it('delivers with the client certificate from --p12 and --password-file', async () => {
+    const run = await runCertpush(['push', 'mpns', '--channel', channel('', true), ...allow(), '--p12', file('client.p12'), '--password-file', file('p12-password'), '--ca', file('server-ca.pem'), '--toast-text1', 'Hi']);
+    assert.equal(run.code, 0, run.stderr);
+  });
+
+  it('still delivers with the old spelling --pfx, a hidden alias of --p12', async () => {
     const run = await runCertpush(['push', 'mpns', '--channel', channel('', true), ...allow(), '--pfx', file('client.p12'), '--password-file', file('p12-password'), '--ca', file('server-ca.pem'), '--toast-text1', 'Hi']);
     assert.equal(run.code, 0, run.stderr);
   });

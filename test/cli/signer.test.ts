@@ -83,16 +83,16 @@ describe('certpush signer serve', () => {
     assert.equal(await stop(serving, 'SIGINT'), 0);
   });
 
-  it('refuses to start when the chain is broken, and says which certificate', async () => {
+  it('refuses to start when the chain is broken, and says which certificate (exit 2: the identity was read and found wanting)', async () => {
     const r = await runCli(['signer', 'serve', '--vendor-cert', at('vendor.pem'), '--vendor-key', at('vendor.key'), '--intermediate', at('push-ca.pem'), '--root', at('apple-root.pem'), '--port', '0'], { env: { CERTPUSH_SIGNER_TOKEN: TOKEN } });
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 2);
     assert.match(r.stderr, /The signer cannot start.*\n.*chain is broken after the vendor MDM signing certificate/);
     assert.equal(r.stdout, '');
   });
 
-  it('without --intermediate and --root, refuses to start with a vendor certificate no Apple WWDR CA issued', async () => {
+  it('without --intermediate and --root, refuses to start with a vendor certificate no Apple WWDR CA issued (exit 2)', async () => {
     const r = await runCli(['signer', 'serve', '--vendor-cert', at('vendor.pem'), '--vendor-key', at('vendor.key'), '--port', '0'], { env: { CERTPUSH_SIGNER_TOKEN: TOKEN } });
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 2);
     assert.match(r.stderr, /none of Apple's WWDR CAs \(G2–G6\) built into certpush.*--intermediate and --root/);
     assert.equal(r.stdout, '');
   });

@@ -127,6 +127,24 @@ describe('signPushCertRequest', () => {
     assert.equal(signed.csr.subject.text, 'CN=From OpenSSL, O=Acme, C=DE');
   });
 
+  it('signs a SHA-1 CSR made by openssl req -sha1 with a CSR_SIGNATURE_SHA1 warning, which verify also reports without making it invalid', async () => {
+    const s = await setup();
+    const dir = tempDir();
+    openssl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-sha1', '-keyout', `${dir}/k.pem`, '-out', `${dir}/c.csr`, '-subj', '/CN=Old Tool'], {});
+    const { readFileSync } = await import('node:fs');
+    const signed = await signPushCertRequest({ csr: readFileSync(`${dir}/c.csr`), vendor: s.vendor, intermediate: s.wwdr, root: s.root });
+    assert.deepEqual(signed.warnings.map((w) => w.code), ['CSR_SIGNATURE_SHA1']);
+    const report = await verifyPushCertRequest(signed.request, { root: s.root });
+    assert.equal(report.valid, true);
+    assert.deepEqual(report.findings.map((f) => [f.code, f.severity]), [['CSR_SIGNATURE_SHA1', 'warning']]);
+  });
+
+  it('has no warning for a SHA-256 CSR', async () => {
+    const s = await setup();
+    const signed = await signPushCertRequest({ csr: s.csrDer, vendor: s.vendor, intermediate: s.wwdr, root: s.root });
+    assert.deepEqual(signed.warnings, []);
+  });
+
   it('refuses a CSR with a 1024-bit key', async () => {
     const s = await setup();
     const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 1024 });
