@@ -84,7 +84,7 @@ export function deviceRoutes(app: FastifyInstance, ctx: ServiceContext): void {
     return { items: page.items.map(deviceView), nextCursor: page.nextCursor, total: await ctx.store.devices.count(tid) };
   });
 
-  app.get('/v1/tenants/:tid/devices/:id', { schema: { operationId: 'getDevice', summary: 'One device', tags: ['devices'], params: deviceParams, response: { 200: json('Device', 'The device'), ...problems(404) } } }, async (request) => {
+  app.get('/v1/tenants/:tid/devices/:id', { schema: { operationId: 'getDevice', summary: 'One device: its token, status and when it was last updated', tags: ['devices'], params: deviceParams, response: { 200: json('Device', 'The device'), ...problems(404) } } }, async (request) => {
     const { tid, id } = request.params as { tid: string; id: string };
     requireTenantAccess(request, tid);
     return deviceView(await getDevice(ctx, tid, id));

@@ -56,7 +56,7 @@ export function tenantRoutes(app: FastifyInstance, ctx: ServiceContext): void {
     return { kind: principal.kind, keyId: principal.keyId, tenant: tenant ? { id: tenant.id, name: tenant.name } : null };
   });
 
-  app.get('/v1/tenants/:tid', { schema: { operationId: 'getTenant', summary: 'One tenant', tags: ['tenants'], params: tenantParams, response: { 200: json('Tenant', 'The tenant'), ...problems(404) } } }, async (request) => {
+  app.get('/v1/tenants/:tid', { schema: { operationId: 'getTenant', summary: 'One tenant, with the state of its credentials', tags: ['tenants'], params: tenantParams, response: { 200: json('Tenant', 'The tenant'), ...problems(404) } } }, async (request) => {
     const { tid } = request.params as { tid: string };
     requireTenantAccess(request, tid);
     return summary(await requireTenant(ctx, tid));
