@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { ServiceContext } from '../service/context.ts';
 import { authenticate } from './auth.ts';
 import { consoleRoutes } from './console-routes.ts';
-import { docsPage } from './docs-page.ts';
+import { type DocsDocument, docsPage } from './docs-page.ts';
 import { healthSchema, readinessSchema, registerOpenApi } from './openapi/register.ts';
 import { checkRequestInput } from './input-bounds.ts';
 import { errorHandler, problem, sendProblem } from './problem.ts';
@@ -70,7 +70,7 @@ export async function buildApp(ctx: ServiceContext, options: AppOptions = {}): P
   consoleRoutes(app);
   await options.extend?.(app);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  app.get('/docs', { schema: { hide: true } }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(docsPage()));
+  app.get('/docs', { schema: { hide: true } }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(docsPage(app.swagger() as unknown as DocsDocument)));
   await app.ready();
   return app;
 }

@@ -21,6 +21,9 @@ interface Document extends OpenApiDocument {
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
 const sqlite = (await backends()).find((backend) => backend.name === 'sqlite')!;
+let started: Promise<World> | undefined;
+/** One service for the whole file. */
+const service = (): Promise<World> => (started ??= startWorld(sqlite));
 
 function operations(document: Document): Array<{ path: string; method: string; operation: Operation; name: string }> {
   return Object.entries(document.paths).flatMap(([path, item]) => Object.entries(item)
@@ -29,11 +32,10 @@ function operations(document: Document): Array<{ path: string; method: string; o
 }
 
 describe('the OpenAPI document the service serves (/openapi.json)', () => {
-  let world: World;
   let document: Document;
 
   it('is a valid OpenAPI 3.1 document', async () => {
-    world = await startWorld(sqlite);
+    const world = await service();
     const response = await fetch(`${world.url}/openapi.json`);
     assert.equal(response.status, 200);
     document = await response.json() as Document;
@@ -157,7 +159,7 @@ describe('the OpenAPI document the service serves (/openapi.json)', () => {
 
 describe('the response check the API tests run (test/fixtures/openapi-responses.ts)', () => {
   it('passes a documented response and names an undocumented status, media type or body shape', async () => {
-    const world = await startWorld(sqlite);
+    const world = await service();
     const contract = new ResponseContract(await (await fetch(`${world.url}/openapi.json`)).json() as OpenApiDocument);
     const device = { id: 'dev_1', platform: 'mdm', token: 'ab', status: 'active', invalidAt: null, invalidReason: null, createdAt: '2026-01-05T10:00:00.000Z', updatedAt: '2026-01-05T10:00:00.000Z' };
     const path = '/v1/tenants/{tid}/devices/{id}';
@@ -173,5 +175,44 @@ describe('the response check the API tests run (test/fixtures/openapi-responses.
     assert.deepEqual(contract.take(), []);
     // Outside the document (the console, unknown URLs): not an operation, not checked.
     assert.equal(contract.check('GET', '/console/app.ts', 200, 'text/javascript', 'x'), null);
+  });
+});
+
+describe('the API reference page (/docs)', () => {
+  let html: string;
+
+  it('is one self-contained HTML page: no script, nothing loaded from another host', async () => {
+    const world = await service();
+    const response = await fetch(`${world.url}/docs`);
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /^text\/html/);
+    html = await response.text();
+    assert.doesNotMatch(html, /<script/i);
+    assert.doesNotMatch(html, /(src|href)="(https?:)?\/\//i, 'no external resources');
+    assert.doesNotMatch(html, /@import|url\(/i, 'no external stylesheets or fonts');
+  });
+
+  it('groups the operations by tag, each with its method, path, summary and operationId', () => {
+    const mdm = html.slice(html.indexOf('<section class="tag" id="tag-mdm">'), html.indexOf('</section>', html.indexOf('id="tag-mdm"')));
+    assert.ok(mdm.length > 0, 'an mdm section');
+    const operation = mdm.slice(mdm.indexOf('id="op-importMdmPushCert"'), mdm.indexOf('</details>', mdm.indexOf('id="op-importMdmPushCert"')));
+    assert.match(operation, /<span class="m put">PUT<\/span> <code>\/v1\/tenants\/\{tid\}\/mdm\/push-cert<\/code> — Import Apple's MDM push certificate/);
+    assert.match(operation, /<h4>Parameters<\/h4>.*<code>tid<\/code><\/td><td>path<\/td><td class="type">string<\/td><td class="req">required/s);
+    for (const type of ['application/json', 'application/x-pem-file', 'application/pkix-cert', 'text/plain', 'multipart/form-data']) assert.ok(operation.includes(`<code>${type}</code>`), `request media type ${type}`);
+  });
+
+  it('renders each response with its status and its schema\'s fields: name, type, required, description', () => {
+    const operation = html.slice(html.indexOf('id="op-importMdmPushCert"'), html.indexOf('</details>', html.indexOf('id="op-importMdmPushCert"')));
+    assert.match(operation, /<span class="status s2">200<\/span> Imported/);
+    assert.match(operation, /<code>application\/json<\/code>: <span class="type"><a href="#schema-MdmCert">MdmCert<\/a><\/span>/);
+    assert.match(operation, /<tr><td><code>pendingRequest<\/code><\/td><td class="type">string \| null<\/td><td class="req">required<\/td><td>The Base64 request for Apple's portal, once signed/);
+    assert.match(operation, /<tr><td><code>issuer\.apple<\/code><\/td><td class="type">boolean<\/td>/);
+    assert.match(operation, /<span class="status s4">422<\/span><\/td><td>The content was read but refused/);
+  });
+
+  it('lists every component schema with its fields, linked from the operations', () => {
+    const tenant = html.slice(html.indexOf('<section class="schema" id="schema-Tenant">'));
+    assert.match(tenant, /^<section class="schema" id="schema-Tenant"><h3>Tenant<\/h3><table>.*<code>mdm\.state<\/code><\/td><td class="type"><a href="#schema-MdmCertState">MdmCertState<\/a>/s);
+    assert.match(html, /<section class="schema" id="schema-MdmCertState"><h3>MdmCertState<\/h3><p>none → awaiting-signature.*<p class="type">"none" \| "awaiting-signature"/s);
   });
 });
