@@ -173,6 +173,11 @@ describe('the response check the API tests run (test/fixtures/openapi-responses.
     assert.match(contract.check('DELETE', path, 204, undefined, 'surprise') ?? '', /documented without one/);
     assert.equal(contract.take().length, 5);
     assert.deepEqual(contract.take(), []);
+    // The client's side (services in another process) finds the template of a request path.
+    assert.equal(contract.pathOf('/v1/tenants/ten_1/devices/dev_2'), path);
+    assert.equal(contract.pathOf('/v1/tenants/ten_1/devices:import'), '/v1/tenants/{tid}/devices:import');
+    assert.equal(contract.pathOf('/v1/whoami'), '/v1/whoami');
+    assert.equal(contract.pathOf('/v1/tenants/ten_1/nothing'), null);
     // Outside the document (the console, unknown URLs): not an operation, not checked.
     assert.equal(contract.check('GET', '/console/app.ts', 200, 'text/javascript', 'x'), null);
   });
