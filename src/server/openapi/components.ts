@@ -408,7 +408,7 @@ export const Readiness = {
   properties: { status: { type: 'string', enum: ['ready'] }, database: { type: 'string', enum: ['sqlite', 'postgres'] } },
 } as const;
 
-/** In dependency order is not needed (the compiler resolves $refs among them); this is the doc's order. */
+/** Every component, in the order /openapi.json lists them (the $refs among them resolve in any order). */
 export const componentSchemas = [
   Problem, Finding, Tenant, TenantList, WhoAmI, CreatedApiKey, AuditLog, DeviceCounts, MdmCertState, MdmCert,
   MpnsCredential, MpnsCredentialReport, Platform, Device, DevicePage, ImportResult, SentNotification,
