@@ -3,10 +3,10 @@
  * with `app.addSchema` and referenced as `{ $ref: '<Name>#' }`, so it appears once in
  * `/openapi.json` under `components.schemas`.
  *
- * These schemas are not only documentation: Fastify serializes every response with its schema
- * (fast-json-stringify), which drops properties a schema does not list and coerces types. Each
- * one therefore lists exactly what the handler builds (see the function named in its comment),
- * and `required` only what is always there — a missing required property is a 500.
+ * Each one lists exactly what the handler builds (see the function named in its comment), with
+ * `additionalProperties: false` and `required` for what is always there: the API tests check
+ * every response against these schemas, so a field added to a handler and not here fails them
+ * (responses are sent with JSON.stringify, not serialized from these: see register.ts).
  * The console's types (src/console/api-types.ts) are generated from this file.
  */
 import { WEBHOOK_EVENTS } from '../../service/webhooks.ts';
