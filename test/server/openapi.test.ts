@@ -169,9 +169,10 @@ describe('the response check the API tests run (test/fixtures/openapi-responses.
     assert.match(contract.check('GET', path, 201, 'application/json', JSON.stringify(device)) ?? '', /status 201 is not documented/);
     assert.match(contract.check('GET', path, 200, 'text/html', '<p>') ?? '', /Content-Type text\/html is not documented/);
     assert.match(contract.check('GET', path, 200, 'application/json', JSON.stringify({ ...device, status: 'gone' })) ?? '', /\/status must be equal to one of the allowed values/);
+    assert.match(contract.check('GET', path, 200, 'application/json', JSON.stringify({ ...device, secret: 'x' })) ?? '', /must NOT have additional properties \(secret\)/);
     assert.match(contract.check('GET', path, 404, 'application/problem+json', JSON.stringify({ message: 'nope' })) ?? '', /must have required property 'type'/);
     assert.match(contract.check('DELETE', path, 204, undefined, 'surprise') ?? '', /documented without one/);
-    assert.equal(contract.take().length, 5);
+    assert.equal(contract.take().length, 6);
     assert.deepEqual(contract.take(), []);
     // The client's side (services in another process) finds the template of a request path.
     assert.equal(contract.pathOf('/v1/tenants/ten_1/devices/dev_2'), path);
