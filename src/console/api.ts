@@ -55,7 +55,7 @@ export class Api {
       response = await fetch(path, { method, headers, body: payload, signal: options.signal, cache: 'no-store' });
     } catch (error) {
       if (options.signal?.aborted) throw error;
-      throw new ApiError({ title: 'Network error', status: 0, code: 'NETWORK', detail: 'certpush did not answer. Check that the service is running and your network, then try again.' });
+      throw new ApiError({ type: 'about:blank', title: 'Network error', status: 0, code: 'NETWORK', detail: 'certpush did not answer. Check that the service is running and your network, then try again.' });
     }
     if (response.ok) {
       if (response.status === 204) return undefined as T;
@@ -77,7 +77,7 @@ async function readProblem(response: Response): Promise<Problem> {
   } catch {
     // Not problem+json (a proxy's error page, say): fall through to a generic problem.
   }
-  return { title: response.statusText || 'Error', status: response.status, code: `HTTP_${response.status}`, detail: `certpush answered ${response.status} ${response.statusText}. Try again; if it persists, ask your operator to check the service's log.` };
+  return { type: 'about:blank', title: response.statusText || 'Error', status: response.status, code: `HTTP_${response.status}`, detail: `certpush answered ${response.status} ${response.statusText}. Try again; if it persists, ask your operator to check the service's log.` };
 }
 
 /** Path segment escaping for ids in URLs. */

@@ -9,7 +9,7 @@ import { h } from './dom.ts';
  */
 export function problemOf(error: unknown): Problem {
   if (error instanceof ApiError) return error.problem;
-  return { title: 'Error', status: 0, code: '', detail: error instanceof Error ? error.message : String(error) };
+  return { type: 'about:blank', title: 'Error', status: 0, code: '', detail: error instanceof Error ? error.message : String(error) };
 }
 
 /**

@@ -1,9 +1,10 @@
-import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ServiceContext } from '../service/context.ts';
 import { authenticate } from './auth.ts';
 import { consoleRoutes } from './console-routes.ts';
-import { docsPage } from './docs-page.ts';
+import { type DocsDocument, docsPage } from './docs-page.ts';
+import { healthSchema, readinessSchema } from './openapi/probe-schemas.ts';
+import { registerOpenApi } from './openapi/register.ts';
 import { checkRequestInput } from './input-bounds.ts';
 import { errorHandler, problem, sendProblem } from './problem.ts';
 import { RequestLog } from './request-log.ts';
@@ -44,21 +45,15 @@ export async function buildApp(ctx: ServiceContext, options: AppOptions = {}): P
   for (const type of ['text/csv', 'application/x-ndjson', 'application/jsonl', 'text/plain']) {
     app.addContentTypeParser(type, { parseAs: 'string' }, (_request, body, done) => done(null, body));
   }
-  await app.register(swagger, {
-    openapi: {
-      info: { title: 'certpush API', version: '1', description: 'Certificate-authenticated push: tenants, MDM push certificates, MPNS credentials, devices, notifications. Authenticate with "Authorization: Bearer <API key>". Errors are application/problem+json with a stable "code".' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
-    },
-  });
+  await registerOpenApi(app);
   app.addHook('onRequest', async (request) => {
     if (request.url.startsWith('/v1/')) request.principal = await authenticate(ctx.store, request);
   });
   // Before the schemas and handlers: no NUL bytes anywhere, no JSON nested past a bound.
   app.addHook('preValidation', async (request) => checkRequestInput(request));
 
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
+  app.get('/healthz', { schema: healthSchema }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: readinessSchema }, async (_request, reply) => {
     try {
       await ctx.store.getMeta('ready-check');
       return { status: 'ready', database: ctx.store.database.dialect };
@@ -76,7 +71,7 @@ export async function buildApp(ctx: ServiceContext, options: AppOptions = {}): P
   consoleRoutes(app);
   await options.extend?.(app);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  app.get('/docs', { schema: { hide: true } }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(docsPage()));
+  app.get('/docs', { schema: { hide: true } }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(docsPage(app.swagger() as unknown as DocsDocument)));
   await app.ready();
   return app;
 }

@@ -41,6 +41,8 @@ export interface StartOptions {
   worker?: { pollMs?: number; batchSize?: number; leaseMs?: number; maxAttempts?: number; retryWindowMs?: number; retryDelayScale?: number };
   /** Fine-tune the periodic chores (tests check expiry often). */
   background?: BackgroundOptions;
+  /** Hooks or routes on the API before it is ready (tests check every response against /openapi.json). */
+  extendApp?: (app: FastifyInstance) => void;
 }
 
 /**
@@ -120,6 +122,7 @@ export async function startService(config: ServiceConfig, options: StartOptions 
           instance.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
           // In an api-only process, ask the signer directly (the worker processes watch it hourly).
           operatorRoutes(instance, ctx, async () => background?.vendor ?? (await new BackgroundTasks(ctx, log).refreshVendor()));
+          options.extendApp?.(instance);
         },
       });
       const address = await listen(app, config);

@@ -1,5 +1,5 @@
 import { tenantPath } from '../api.ts';
-import type { NotificationReport, Outcome, TenantSummary } from '../api-types.ts';
+import type { NotificationReport, Outcome, Tenant } from '../api-types.ts';
 import { deliveriesChart } from '../chart.ts';
 import { timeElement } from '../dates.ts';
 import { h } from '../dom.ts';
@@ -25,7 +25,7 @@ const OUTCOMES: Array<{ outcome: Outcome; label: string; level: string; help: st
 
 /** A notification's delivery report: counts by outcome, deliveries over time, per-device results; live while it runs. */
 export async function renderDeliveryReport(root: HTMLElement, ctx: ViewContext, route: { tenantId: string; notificationId: string }): Promise<void> {
-  const tenant = await ctx.api.get<TenantSummary>(tenantPath(route.tenantId), { signal: ctx.signal });
+  const tenant = await ctx.api.get<Tenant>(tenantPath(route.tenantId), { signal: ctx.signal });
   const summary = h('div', { class: 'report-summary' });
   const counts = h('div');
   const chart = h('div');

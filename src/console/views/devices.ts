@@ -1,5 +1,5 @@
 import { tenantPath } from '../api.ts';
-import type { Device, DevicePage, ImportResult, TenantSummary } from '../api-types.ts';
+import type { Device, DevicePage, ImportResult, Tenant } from '../api-types.ts';
 import { timeElement } from '../dates.ts';
 import { field, h } from '../dom.ts';
 import { readFileText } from '../file-read.ts';
@@ -20,7 +20,7 @@ interface Filter {
 
 /** The tenant's devices: search by token or channel URI, filter, page through; register or import more. */
 export async function renderDevices(root: HTMLElement, ctx: ViewContext, route: { tenantId: string }): Promise<void> {
-  const tenant = await ctx.api.get<TenantSummary>(tenantPath(route.tenantId), { signal: ctx.signal });
+  const tenant = await ctx.api.get<Tenant>(tenantPath(route.tenantId), { signal: ctx.signal });
   const filter: Filter = { search: '', status: '', platform: '' };
   // Cursors of the pages before the current one, for "Previous page".
   const previous: Array<string | null> = [];
@@ -83,7 +83,7 @@ function searchForm(filter: Filter, apply: () => void): HTMLElement {
   return form;
 }
 
-function deviceTable(tenant: TenantSummary, page: DevicePage, pageIndex: number, move: { next: (() => void) | null; previous: (() => void) | null }): HTMLElement {
+function deviceTable(tenant: Tenant, page: DevicePage, pageIndex: number, move: { next: (() => void) | null; previous: (() => void) | null }): HTMLElement {
   const pager = h('nav', { class: 'pager', 'aria-label': 'Pages of devices' },
     h('button', { type: 'button', class: 'button-secondary', disabled: !move.previous, onclick: () => move.previous?.() }, 'Previous page'),
     h('span', {}, `Page ${pageIndex + 1}`),
@@ -100,7 +100,7 @@ function deviceTable(tenant: TenantSummary, page: DevicePage, pageIndex: number,
 
 const PLATFORM_NAMES: Record<Device['platform'], string> = { mdm: 'MDM', apns: 'APNs', mpns: 'MPNS' };
 
-function deviceRow(tenant: TenantSummary, device: Device): HTMLElement {
+function deviceRow(tenant: Tenant, device: Device): HTMLElement {
   const address = device.channelUri ?? device.token ?? '';
   return h('tr', { 'data-device-id': device.id },
     h('td', { 'data-label': 'Platform' }, PLATFORM_NAMES[device.platform]),
@@ -114,7 +114,7 @@ function deviceRow(tenant: TenantSummary, device: Device): HTMLElement {
       : h('span', { class: 'meta' }, '—')));
 }
 
-function registerForm(ctx: ViewContext, tenant: TenantSummary, done: () => void): HTMLElement {
+function registerForm(ctx: ViewContext, tenant: Tenant, done: () => void): HTMLElement {
   const platform = h('select', { name: 'platform' }, h('option', { value: 'mdm' }, 'MDM (enrolled device)'), h('option', { value: 'apns' }, 'APNs (app)'), h('option', { value: 'mpns' }, 'MPNS (Windows Phone)'));
   const token = h('input', { type: 'text', name: 'token', maxlength: '200', spellcheck: 'false', autocomplete: 'off', class: 'mono' });
   const pushMagic = h('input', { type: 'text', name: 'pushMagic', maxlength: '256', spellcheck: 'false', autocomplete: 'off' });
@@ -157,7 +157,7 @@ function registerForm(ctx: ViewContext, tenant: TenantSummary, done: () => void)
   return h('details', { class: 'card' }, h('summary', {}, 'Register a device'), form);
 }
 
-function importForm(ctx: ViewContext, tenant: TenantSummary, done: () => void): HTMLElement {
+function importForm(ctx: ViewContext, tenant: Tenant, done: () => void): HTMLElement {
   const file = h('input', { type: 'file', name: 'devices-file', accept: '.csv,.jsonl,.ndjson,text/csv,application/x-ndjson' });
   const submit = h('button', { type: 'submit' }, 'Import');
   const status = statusLine();

@@ -1,5 +1,5 @@
 import { tenantPath } from '../api.ts';
-import type { MdmCertView } from '../api-types.ts';
+import type { MdmCert } from '../api-types.ts';
 import { field, h } from '../dom.ts';
 import { saveText } from '../download.ts';
 import { looksLikePkcs12, readFileBase64, readFileText } from '../file-read.ts';
@@ -46,7 +46,7 @@ export function csrStep(wizard: Wizard): HTMLElement {
         if (email.value.trim()) body.email = email.value.trim();
         if (org.value.trim()) body.org = org.value.trim();
         if (country.value.trim()) body.country = country.value.trim();
-        const cert = await wizard.ctx.api.post<MdmCertView>(tenantPath(wizard.tenant.id, '/mdm/csr'), body);
+        const cert = await wizard.ctx.api.post<MdmCert>(tenantPath(wizard.tenant.id, '/mdm/csr'), body);
         wizard.ctx.announce('CSR created. Next: get it signed by the vendor.');
         wizard.show('sign', cert);
       },
@@ -68,7 +68,7 @@ export function signStep(wizard: Wizard): HTMLElement {
     button: ask, status, errorSlot: errors, busy: 'Asking the vendor signer…',
     errorView: (e) => problemView(e, 'The signer did not sign the request'),
     action: async () => {
-      const cert = await wizard.ctx.api.post<MdmCertView>(tenantPath(wizard.tenant.id, '/mdm/push-cert-request'));
+      const cert = await wizard.ctx.api.post<MdmCert>(tenantPath(wizard.tenant.id, '/mdm/push-cert-request'));
       wizard.ctx.announce('The request is signed. Next: take it to Apple\'s portal.');
       wizard.show('download', cert);
     },
@@ -102,7 +102,7 @@ export function signStep(wizard: Wizard): HTMLElement {
       errorView: (e) => problemView(e, 'The signed request was not accepted'),
       action: async () => {
         if (!text.value.trim()) throw new Error('Choose the signed request file or paste its Base64 text first.');
-        const cert = await wizard.ctx.api.put<MdmCertView>(tenantPath(wizard.tenant.id, '/mdm/push-cert-request'), { request: text.value.trim() });
+        const cert = await wizard.ctx.api.put<MdmCert>(tenantPath(wizard.tenant.id, '/mdm/push-cert-request'), { request: text.value.trim() });
         wizard.ctx.announce('The signed request was accepted. Next: take it to Apple\'s portal.');
         wizard.show('download', cert);
       },
@@ -163,7 +163,7 @@ export function uploadStep(wizard: Wizard): HTMLElement {
   const topic = wizard.renewal ? wizard.cert.requiredTopic ?? wizard.cert.topic : null;
 
   async function send(body: Record<string, unknown>, replacing: boolean): Promise<void> {
-    const cert = await wizard.ctx.api.put<MdmCertView>(tenantPath(wizard.tenant.id, '/mdm/push-cert'), body);
+    const cert = await wizard.ctx.api.put<MdmCert>(tenantPath(wizard.tenant.id, '/mdm/push-cert'), body);
     wizard.ctx.announce(`The push certificate is active, topic ${cert.topic}.`);
     wizard.show('overview', cert, importedNotice(cert, replacing));
   }
@@ -202,7 +202,7 @@ export function uploadStep(wizard: Wizard): HTMLElement {
 }
 
 /** After an import: what was installed, and any warnings the checks had. */
-function importedNotice(cert: MdmCertView, replaced: boolean): HTMLElement {
+function importedNotice(cert: MdmCert, replaced: boolean): HTMLElement {
   return h('div', { class: 'alert alert-success', role: 'status', tabindex: '-1', 'data-focus-target': '' },
     h('p', { class: 'alert-title' }, replaced ? 'The certificate was replaced: enroll your devices again' : 'The push certificate is active'),
     h('p', {}, 'Topic ', h('code', { class: 'wrap', id: 'imported-topic' }, cert.topic ?? '—'), ', expires ', timeElement(cert.notAfter), ' ', cert.daysLeft !== null ? expiryBadge(cert.daysLeft) : null, '.'),

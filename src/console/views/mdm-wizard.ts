@@ -1,5 +1,5 @@
 import { tenantPath } from '../api.ts';
-import type { MdmCertView, TenantSummary } from '../api-types.ts';
+import type { MdmCert, Tenant } from '../api-types.ts';
 import { expiryBadge, stateBadge } from '../badges.ts';
 import { timeElement } from '../dates.ts';
 import { h } from '../dom.ts';
@@ -13,12 +13,12 @@ export type WizardStep = 'overview' | 'csr' | 'sign' | 'download' | 'upload';
 /** What the steps share: the API, the certificate as last read, and how to move on. */
 export interface Wizard {
   ctx: ViewContext;
-  tenant: TenantSummary;
-  cert: MdmCertView;
+  tenant: Tenant;
+  cert: MdmCert;
   /** Renewing: the new certificate must keep the current topic. */
   renewal: boolean;
   /** Show `step` (with the certificate as the API last returned it) and move focus to its heading. */
-  show(step: WizardStep, cert?: MdmCertView, notice?: HTMLElement): void;
+  show(step: WizardStep, cert?: MdmCert, notice?: HTMLElement): void;
 }
 
 const STEPS: Array<{ step: WizardStep; label: string }> = [
@@ -29,7 +29,7 @@ const STEPS: Array<{ step: WizardStep; label: string }> = [
 ];
 
 /** The step the stored state leads to (the state machine is the server's: none → … → active). */
-export function stepForState(cert: MdmCertView): WizardStep {
+export function stepForState(cert: MdmCert): WizardStep {
   switch (cert.state) {
     case 'none': return 'csr';
     case 'awaiting-signature': return 'sign';
@@ -45,8 +45,8 @@ export function stepForState(cert: MdmCertView): WizardStep {
  */
 export async function renderMdmWizard(root: HTMLElement, ctx: ViewContext, route: { tenantId: string }): Promise<void> {
   const [tenant, cert] = await Promise.all([
-    ctx.api.get<TenantSummary>(tenantPath(route.tenantId), { signal: ctx.signal }),
-    ctx.api.get<MdmCertView>(tenantPath(route.tenantId, '/mdm/push-cert'), { signal: ctx.signal }),
+    ctx.api.get<Tenant>(tenantPath(route.tenantId), { signal: ctx.signal }),
+    ctx.api.get<MdmCert>(tenantPath(route.tenantId, '/mdm/push-cert'), { signal: ctx.signal }),
   ]);
   const wizard: Wizard = {
     ctx, tenant, cert,
@@ -108,7 +108,7 @@ function currentCertificate(wizard: Wizard): HTMLElement {
       : null);
 }
 
-function renewalBanner(cert: MdmCertView): HTMLElement {
+function renewalBanner(cert: MdmCert): HTMLElement {
   const topic = cert.requiredTopic ?? cert.topic!;
   return h('div', { class: 'alert alert-info', id: 'renewal-banner' },
     h('p', { class: 'alert-title' }, 'Renewing'),

@@ -1,5 +1,5 @@
 import { tenantPath } from '../api.ts';
-import type { MpnsCredentialView, TenantSummary } from '../api-types.ts';
+import type { MpnsCredential, Tenant } from '../api-types.ts';
 import { expiryBadge } from '../badges.ts';
 import { copyButton } from '../clipboard.ts';
 import { timeElement } from '../dates.ts';
@@ -14,9 +14,9 @@ import { tenantFrame } from './tenant-frame.ts';
  * the app must pass to HttpNotificationChannel, and what the checks found.
  */
 export async function renderMpnsCredential(root: HTMLElement, ctx: ViewContext, route: { tenantId: string }): Promise<void> {
-  const tenant = await ctx.api.get<TenantSummary>(tenantPath(route.tenantId), { signal: ctx.signal });
+  const tenant = await ctx.api.get<Tenant>(tenantPath(route.tenantId), { signal: ctx.signal });
   // The summary says whether there is one, so the console never asks for a credential that would 404.
-  const current = tenant.mpns ? await ctx.api.get<MpnsCredentialView>(tenantPath(route.tenantId, '/mpns/credential'), { signal: ctx.signal }) : null;
+  const current = tenant.mpns ? await ctx.api.get<MpnsCredential>(tenantPath(route.tenantId, '/mpns/credential'), { signal: ctx.signal }) : null;
   const resultSlot = h('div', { id: 'mpns-result' });
   if (current) resultSlot.replaceChildren(credentialCard(ctx, current, 'Current credential'));
   root.replaceChildren(...tenantFrame(ctx, tenant, 'mpns', 'MPNS credential',
@@ -25,7 +25,7 @@ export async function renderMpnsCredential(root: HTMLElement, ctx: ViewContext, 
     uploadForm(ctx, tenant, resultSlot)));
 }
 
-function credentialCard(ctx: ViewContext, view: MpnsCredentialView, title: string): HTMLElement {
+function credentialCard(ctx: ViewContext, view: MpnsCredential, title: string): HTMLElement {
   const usage = h('input', { type: 'text', readonly: true, value: view.appUsage, class: 'mono', spellcheck: 'false' });
   const status = statusLine();
   return h('section', { class: 'card', 'aria-labelledby': 'mpns-card-title', tabindex: '-1', 'data-focus-target': '' },
@@ -44,7 +44,7 @@ function credentialCard(ctx: ViewContext, view: MpnsCredentialView, title: strin
       : null);
 }
 
-function uploadForm(ctx: ViewContext, tenant: TenantSummary, resultSlot: HTMLElement): HTMLElement {
+function uploadForm(ctx: ViewContext, tenant: Tenant, resultSlot: HTMLElement): HTMLElement {
   const p12Choice = h('input', { type: 'radio', name: 'format', value: 'pkcs12', id: 'format-pkcs12', checked: true });
   const pemChoice = h('input', { type: 'radio', name: 'format', value: 'pem', id: 'format-pem' });
   const p12File = h('input', { type: 'file', name: 'pkcs12', accept: '.pfx,.p12' });
@@ -86,7 +86,7 @@ function uploadForm(ctx: ViewContext, tenant: TenantSummary, resultSlot: HTMLEle
           if (!cert || !key) throw new Error('Choose both the certificate and the private key files first.');
           body = { certificate: await readFileText(cert), key: await readFileText(key) };
         }
-        const view = await ctx.api.put<MpnsCredentialView>(tenantPath(tenant.id, '/mpns/credential'), body);
+        const view = await ctx.api.put<MpnsCredential>(tenantPath(tenant.id, '/mpns/credential'), body);
         status.textContent = '';
         resultSlot.replaceChildren(credentialCard(ctx, view, 'Installed'));
         ctx.announce(`Credential installed. Service Name ${view.serviceName}.`);

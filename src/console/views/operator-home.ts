@@ -1,4 +1,4 @@
-import type { CreatedApiKey, OperatorStatus, TenantSummary } from '../api-types.ts';
+import type { CreatedApiKey, OperatorStatus, Tenant } from '../api-types.ts';
 import { expiryBadge, stateBadge } from '../badges.ts';
 import { copyButton } from '../clipboard.ts';
 import { timeElement } from '../dates.ts';
@@ -17,7 +17,7 @@ import { tenantPath } from '../api.ts';
 export async function renderOperatorHome(root: HTMLElement, ctx: ViewContext): Promise<void> {
   const [status, { items }] = await Promise.all([
     ctx.api.get<OperatorStatus>('/v1/operator/status', { signal: ctx.signal }),
-    ctx.api.get<{ items: TenantSummary[] }>('/v1/tenants', { signal: ctx.signal }),
+    ctx.api.get<{ items: Tenant[] }>('/v1/tenants', { signal: ctx.signal }),
   ]);
   const keyPanel = h('section', { class: 'card key-panel', 'aria-labelledby': 'key-panel-heading', hidden: true });
   const tenants = byUrgency(items);
@@ -50,7 +50,7 @@ function vendorPanel(status: OperatorStatus): HTMLElement {
     h('p', { class: 'meta' }, `Queue: ${status.queueDepth} deliveries waiting · database: ${status.database}`));
 }
 
-function tenantTable(tenants: TenantSummary[], onCreateKey: (tenant: TenantSummary, button: HTMLButtonElement) => void): HTMLElement {
+function tenantTable(tenants: Tenant[], onCreateKey: (tenant: Tenant, button: HTMLButtonElement) => void): HTMLElement {
   return h('section', { 'aria-labelledby': 'tenants-heading' },
     h('h2', { id: 'tenants-heading' }, 'Most urgent first'),
     h('table', { class: 'responsive tenants' },
@@ -75,7 +75,7 @@ function tenantTable(tenants: TenantSummary[], onCreateKey: (tenant: TenantSumma
 }
 
 /** The key is shown once: certpush keeps only its hash. */
-function openKeyPanel(ctx: ViewContext, panel: HTMLElement, tenant: TenantSummary, opener: HTMLButtonElement): void {
+function openKeyPanel(ctx: ViewContext, panel: HTMLElement, tenant: Tenant, opener: HTMLButtonElement): void {
   const label = h('input', { type: 'text', name: 'label', maxlength: '100', autocomplete: 'off' });
   const create = h('button', { type: 'submit' }, 'Create the key');
   const status = statusLine();
@@ -123,7 +123,7 @@ function createTenantForm(ctx: ViewContext): HTMLElement {
     void runAction({
       button: submit, status, errorSlot: errors, busy: 'Creating the tenant…', errorView: (e) => problemView(e, 'The tenant was not created'),
       action: async () => {
-        const tenant = await ctx.api.post<TenantSummary>('/v1/tenants', { name: name.value.trim() });
+        const tenant = await ctx.api.post<Tenant>('/v1/tenants', { name: name.value.trim() });
         const root = form.parentElement!;
         await renderOperatorHome(root, ctx);
         const row = root.querySelector<HTMLElement>(`tr[data-tenant-id="${CSS.escape(tenant.id)}"]`);

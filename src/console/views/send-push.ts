@@ -1,5 +1,5 @@
 import { tenantPath } from '../api.ts';
-import type { Device, NotificationSummary, SentNotification, TenantSummary } from '../api-types.ts';
+import type { Device, NotificationSummary, SentNotification, Tenant } from '../api-types.ts';
 import { timeElement } from '../dates.ts';
 import { field, h } from '../dom.ts';
 import { problemView } from '../problem-view.ts';
@@ -14,7 +14,7 @@ import { tenantFrame } from './tenant-frame.ts';
  */
 export async function renderSendPush(root: HTMLElement, ctx: ViewContext, route: { tenantId: string; deviceId: string | null }): Promise<void> {
   const [tenant, recent, device] = await Promise.all([
-    ctx.api.get<TenantSummary>(tenantPath(route.tenantId), { signal: ctx.signal }),
+    ctx.api.get<Tenant>(tenantPath(route.tenantId), { signal: ctx.signal }),
     ctx.api.get<{ items: NotificationSummary[] }>(tenantPath(route.tenantId, '/notifications'), { signal: ctx.signal }),
     route.deviceId ? ctx.api.get<Device>(tenantPath(route.tenantId, `/devices/${encodeURIComponent(route.deviceId)}`), { signal: ctx.signal }) : Promise.resolve(null),
   ]);
@@ -23,7 +23,7 @@ export async function renderSendPush(root: HTMLElement, ctx: ViewContext, route:
     recentList(tenant, recent.items)));
 }
 
-function sendForm(ctx: ViewContext, tenant: TenantSummary, device: Device | null): HTMLElement {
+function sendForm(ctx: ViewContext, tenant: Tenant, device: Device | null): HTMLElement {
   const toAll = h('input', { type: 'radio', name: 'target', value: 'all', id: 'target-all', checked: !device });
   const toOne = h('input', { type: 'radio', name: 'target', value: 'one', id: 'target-one', checked: !!device });
   const deviceId = h('input', { type: 'text', name: 'device', value: device?.id ?? '', spellcheck: 'false', autocomplete: 'off' });
@@ -74,7 +74,7 @@ function sendForm(ctx: ViewContext, tenant: TenantSummary, device: Device | null
   return form;
 }
 
-function recentList(tenant: TenantSummary, items: NotificationSummary[]): HTMLElement {
+function recentList(tenant: Tenant, items: NotificationSummary[]): HTMLElement {
   return h('section', { class: 'card', 'aria-labelledby': 'recent-heading' },
     h('h2', { id: 'recent-heading' }, 'Recent notifications'),
     items.length === 0 ? h('p', {}, 'None sent yet.') : h('ul', { class: 'plain-list' }, items.slice(0, 10).map((n) => h('li', {},

@@ -1,4 +1,4 @@
-import type { TenantSummary } from '../api-types.ts';
+import type { Tenant } from '../api-types.ts';
 import { type Child, h } from '../dom.ts';
 import { href } from '../router.ts';
 import type { ViewContext } from '../view.ts';
@@ -15,7 +15,7 @@ const SECTIONS: Array<{ section: TenantSection; label: string; link: (tenantId: 
 ];
 
 /** A tenant's pages share a heading and a section menu; operators also get a way back to all tenants. */
-export function tenantFrame(ctx: ViewContext, tenant: TenantSummary, current: TenantSection | null, title: string, ...content: Child[]): HTMLElement[] {
+export function tenantFrame(ctx: ViewContext, tenant: Tenant, current: TenantSection | null, title: string, ...content: Child[]): HTMLElement[] {
   const tabs = h('ul', {}, SECTIONS.map((s) => h('li', {},
     h('a', { href: s.link(tenant.id), 'aria-current': s.section === current ? 'page' : null }, s.label))));
   // At phone width the tabs scroll sideways (styles.css): bring the current one into view.

@@ -1,5 +1,5 @@
 import { tenantPath } from '../api.ts';
-import type { NotificationSummary, TenantSummary } from '../api-types.ts';
+import type { NotificationSummary, Tenant } from '../api-types.ts';
 import { expiryBadge, stateBadge } from '../badges.ts';
 import { timeElement } from '../dates.ts';
 import { h } from '../dom.ts';
@@ -10,14 +10,14 @@ import { tenantFrame } from './tenant-frame.ts';
 /** A tenant at a glance: its credentials, devices and recent notifications, each with what to do next. */
 export async function renderTenantHome(root: HTMLElement, ctx: ViewContext, route: { tenantId: string }): Promise<void> {
   const [tenant, notifications] = await Promise.all([
-    ctx.api.get<TenantSummary>(tenantPath(route.tenantId), { signal: ctx.signal }),
+    ctx.api.get<Tenant>(tenantPath(route.tenantId), { signal: ctx.signal }),
     ctx.api.get<{ items: NotificationSummary[] }>(tenantPath(route.tenantId, '/notifications'), { signal: ctx.signal }),
   ]);
   root.replaceChildren(...tenantFrame(ctx, tenant, 'tenant', tenant.name,
     h('div', { class: 'cards' }, mdmCard(tenant), mpnsCard(tenant), devicesCard(tenant), notificationsCard(tenant, notifications.items))));
 }
 
-function mdmCard(tenant: TenantSummary): HTMLElement {
+function mdmCard(tenant: Tenant): HTMLElement {
   const { mdm } = tenant;
   const next: Record<typeof mdm.state, string> = {
     'none': 'Set up the push certificate',
@@ -36,7 +36,7 @@ function mdmCard(tenant: TenantSummary): HTMLElement {
     h('p', {}, h('a', { href: href.mdm(tenant.id), class: 'button-link' }, next[mdm.state])));
 }
 
-function mpnsCard(tenant: TenantSummary): HTMLElement {
+function mpnsCard(tenant: Tenant): HTMLElement {
   return h('section', { class: 'card', 'aria-labelledby': 'mpns-card-heading' },
     h('h2', { id: 'mpns-card-heading' }, 'MPNS credential'),
     tenant.mpns
@@ -45,14 +45,14 @@ function mpnsCard(tenant: TenantSummary): HTMLElement {
     h('p', {}, h('a', { href: href.mpns(tenant.id), class: 'button-link' }, tenant.mpns ? 'Replace the credential' : 'Upload a credential')));
 }
 
-function devicesCard(tenant: TenantSummary): HTMLElement {
+function devicesCard(tenant: Tenant): HTMLElement {
   return h('section', { class: 'card', 'aria-labelledby': 'devices-card-heading' },
     h('h2', { id: 'devices-card-heading' }, 'Devices'),
     h('p', {}, `${tenant.devices.total} registered`, tenant.devices.invalid > 0 ? `, ${tenant.devices.invalid} invalid` : ''),
     h('p', {}, h('a', { href: href.devices(tenant.id), class: 'button-link' }, 'Browse devices')));
 }
 
-function notificationsCard(tenant: TenantSummary, items: NotificationSummary[]): HTMLElement {
+function notificationsCard(tenant: Tenant, items: NotificationSummary[]): HTMLElement {
   return h('section', { class: 'card', 'aria-labelledby': 'notifications-card-heading' },
     h('h2', { id: 'notifications-card-heading' }, 'Recent notifications'),
     items.length === 0

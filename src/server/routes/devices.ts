@@ -4,6 +4,7 @@ import { deleteDevice, getDevice, importDevices, listDevices, registerDevice } f
 import { unprocessable } from '../../service/errors.ts';
 import { actorOf, requireTenantAccess } from '../auth.ts';
 import { deviceView } from '../views.ts';
+import { json, noContent, problems, WITH_BODY } from '../openapi/responses.ts';
 import { tenantParams, deviceParams } from './params.ts';
 
 
@@ -13,14 +14,23 @@ export const IMPORT_BODY_LIMIT = 32 * 1024 * 1024;
 export function deviceRoutes(app: FastifyInstance, ctx: ServiceContext): void {
   app.post('/v1/tenants/:tid/devices', {
     schema: {
-      summary: 'Register (upsert) a device: mdm {token, pushMagic}, apns {token, topic}, mpns {channelUri}', tags: ['devices'], params: tenantParams,
+      operationId: 'registerDevice', summary: 'Register (upsert) a device: mdm {token, pushMagic}, apns {token, topic}, mpns {channelUri}', tags: ['devices'], params: tenantParams,
       body: {
         type: 'object', additionalProperties: false, required: ['platform'],
         properties: {
           platform: { type: 'string', enum: ['mdm', 'apns', 'mpns'] },
-          token: { type: 'string', maxLength: 200 }, pushMagic: { type: 'string', maxLength: 256 },
-          topic: { type: 'string', maxLength: 255 }, channelUri: { type: 'string', maxLength: 2048 },
+          token: { type: 'string', maxLength: 200, description: 'mdm, apns: the device token, hex' }, pushMagic: { type: 'string', maxLength: 256, description: 'mdm: from the TokenUpdate' },
+          topic: { type: 'string', maxLength: 255, description: 'apns: the app\'s bundle id' }, channelUri: { type: 'string', maxLength: 2048, description: 'mpns: the channel URI' },
         },
+        examples: [{ platform: 'mdm', token: '5f1c0e…64 hex…', pushMagic: '8B5A3C2E-7F41-4D8A-9C3B-2E1F0A9D8C7B' }],
+      },
+      response: {
+        200: json('Device', 'The device existed (same token): updated'),
+        201: json('Device', 'A new device', {
+          id: 'dev_8d2k1m0q7w3e', platform: 'mdm', token: '5f1c0e…', pushMagic: '8B5A3C2E-7F41-4D8A-9C3B-2E1F0A9D8C7B', status: 'active',
+          invalidAt: null, invalidReason: null, createdAt: '2026-01-05T10:00:00.000Z', updatedAt: '2026-01-05T10:00:00.000Z',
+        }),
+        ...problems(404, 409, 422, ...WITH_BODY),
       },
     },
   }, async (request, reply) => {
@@ -33,7 +43,16 @@ export function deviceRoutes(app: FastifyInstance, ctx: ServiceContext): void {
   // "devices:import" — the colon is literal (Fastify's "::" escape), as in Google's AIP custom methods.
   app.post('/v1/tenants/:tid/devices::import', {
     bodyLimit: IMPORT_BODY_LIMIT,
-    schema: { summary: 'Import up to 100,000 devices: JSON lines (application/x-ndjson) or CSV (text/csv, header platform,token,pushMagic,topic,channelUri); all or nothing', tags: ['devices'], params: tenantParams },
+    schema: {
+      operationId: 'importDevices', summary: 'Import up to 100,000 devices: JSON lines (application/x-ndjson) or CSV (text/csv, header platform,token,pushMagic,topic,channelUri); all or nothing', tags: ['devices'], params: tenantParams,
+      description: 'Each line is one device as POST …/devices takes it. All or nothing: one bad line refuses the import (422, with the lines in problems). Up to 32 MB.',
+      rawBodies: {
+        'application/x-ndjson': { schema: { type: 'string', examples: ['{"platform":"mdm","token":"5f1c…","pushMagic":"8B5A…"}\n{"platform":"mpns","channelUri":"https://db3.notify.live.net/throttledthirdparty/01.00/…"}\n'] }, description: 'One JSON object per line' },
+        'application/jsonl': { schema: { type: 'string' }, description: 'The same as application/x-ndjson' },
+        'text/csv': { schema: { type: 'string', examples: ['platform,token,pushMagic,topic,channelUri\nmdm,5f1c…,8B5A…,,\n'] }, description: 'Header platform,token,pushMagic,topic,channelUri, then one device a row' },
+      },
+      response: { 200: json('ImportResult', 'All imported', { imported: 2 }), ...problems(404, 409, 422, ...WITH_BODY) },
+    },
   }, async (request) => {
     const { tid } = request.params as { tid: string };
     const principal = requireTenantAccess(request, tid);
@@ -45,7 +64,7 @@ export function deviceRoutes(app: FastifyInstance, ctx: ServiceContext): void {
 
   app.get('/v1/tenants/:tid/devices', {
     schema: {
-      summary: 'List devices (cursor pagination, filters)', tags: ['devices'], params: tenantParams,
+      operationId: 'listDevices', summary: 'List devices (cursor pagination, filters)', tags: ['devices'], params: tenantParams,
       querystring: {
         type: 'object', additionalProperties: false,
         properties: {
@@ -55,6 +74,7 @@ export function deviceRoutes(app: FastifyInstance, ctx: ServiceContext): void {
           limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
         },
       },
+      response: { 200: json('DevicePage', 'A page of devices, oldest first'), ...problems(404) },
     },
   }, async (request) => {
     const { tid } = request.params as { tid: string };
@@ -64,13 +84,13 @@ export function deviceRoutes(app: FastifyInstance, ctx: ServiceContext): void {
     return { items: page.items.map(deviceView), nextCursor: page.nextCursor, total: await ctx.store.devices.count(tid) };
   });
 
-  app.get('/v1/tenants/:tid/devices/:id', { schema: { summary: 'One device', tags: ['devices'], params: deviceParams } }, async (request) => {
+  app.get('/v1/tenants/:tid/devices/:id', { schema: { operationId: 'getDevice', summary: 'One device: its token, status and when it was last updated', tags: ['devices'], params: deviceParams, response: { 200: json('Device', 'The device'), ...problems(404) } } }, async (request) => {
     const { tid, id } = request.params as { tid: string; id: string };
     requireTenantAccess(request, tid);
     return deviceView(await getDevice(ctx, tid, id));
   });
 
-  app.delete('/v1/tenants/:tid/devices/:id', { schema: { summary: 'Delete a device', tags: ['devices'], params: deviceParams } }, async (request, reply) => {
+  app.delete('/v1/tenants/:tid/devices/:id', { schema: { operationId: 'deleteDevice', summary: 'Delete a device', tags: ['devices'], params: deviceParams, response: { 204: noContent('Deleted'), ...problems(404) } } }, async (request, reply) => {
     const { tid, id } = request.params as { tid: string; id: string };
     requireTenantAccess(request, tid);
     await deleteDevice(ctx, tid, id);

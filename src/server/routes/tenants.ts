@@ -5,6 +5,7 @@ import { describeMdmCert } from '../../service/mdm-push-cert.ts';
 import { createTenant, createTenantApiKey, requireTenant } from '../../service/tenants.ts';
 import type { Tenant } from '../../store/tenants.ts';
 import { actorOf, requireOperator, requirePrincipal, requireTenantAccess } from '../auth.ts';
+import { json, problems, WITH_BODY } from '../openapi/responses.ts';
 import { tenantParams } from './params.ts';
 
 
@@ -27,8 +28,15 @@ export function tenantRoutes(app: FastifyInstance, ctx: ServiceContext): void {
 
   app.post('/v1/tenants', {
     schema: {
-      summary: 'Create a tenant (operator)', tags: ['tenants'],
-      body: { type: 'object', properties: { name: { type: 'string', minLength: 1, maxLength: 100 } }, required: ['name'], additionalProperties: false },
+      operationId: 'createTenant', summary: 'Create a tenant (operator)', tags: ['tenants'],
+      body: { type: 'object', properties: { name: { type: 'string', minLength: 1, maxLength: 100 } }, required: ['name'], additionalProperties: false, examples: [{ name: 'Acme Corp' }] },
+      response: {
+        201: json('Tenant', 'The new tenant', {
+          id: 'ten_3kq9w2c8d1f0', name: 'Acme Corp', createdAt: '2026-01-05T10:00:00.000Z', paused: null,
+          mdm: { state: 'none', topic: null, notAfter: null, daysLeft: null }, mpns: null, devices: { total: 0, invalid: 0 },
+        }),
+        ...problems(403, 409, ...WITH_BODY),
+      },
     },
   }, async (request, reply) => {
     const principal = requireOperator(request);
@@ -36,19 +44,19 @@ export function tenantRoutes(app: FastifyInstance, ctx: ServiceContext): void {
     return reply.status(201).send(await summary(tenant));
   });
 
-  app.get('/v1/tenants', { schema: { summary: 'List tenants with credential state (operator: all; tenant key: its own)', tags: ['tenants'] } }, async (request) => {
+  app.get('/v1/tenants', { schema: { operationId: 'listTenants', summary: 'List tenants with credential state (operator: all; tenant key: its own)', tags: ['tenants'], response: { 200: json('TenantList', 'The tenants'), ...problems(404) } } }, async (request) => {
     const principal = requirePrincipal(request);
     const tenants = principal.kind === 'operator' ? await ctx.store.tenants.list() : [await requireTenant(ctx, principal.tenantId!)];
     return { items: await Promise.all(tenants.map(summary)) };
   });
 
-  app.get('/v1/whoami', { schema: { summary: 'What the API key reaches: operator (every tenant) or one tenant', tags: ['tenants'] } }, async (request) => {
+  app.get('/v1/whoami', { schema: { operationId: 'whoAmI', summary: 'What the API key reaches: operator (every tenant) or one tenant', tags: ['tenants'], response: { 200: json('WhoAmI', 'The key\'s reach', { kind: 'tenant', keyId: 'key_x7c2m9q1', tenant: { id: 'ten_3kq9w2c8d1f0', name: 'Acme Corp' } }), ...problems(404) } } }, async (request) => {
     const principal = requirePrincipal(request);
     const tenant = principal.tenantId ? await requireTenant(ctx, principal.tenantId) : null;
     return { kind: principal.kind, keyId: principal.keyId, tenant: tenant ? { id: tenant.id, name: tenant.name } : null };
   });
 
-  app.get('/v1/tenants/:tid', { schema: { summary: 'One tenant', tags: ['tenants'], params: tenantParams } }, async (request) => {
+  app.get('/v1/tenants/:tid', { schema: { operationId: 'getTenant', summary: 'One tenant, with the state of its credentials', tags: ['tenants'], params: tenantParams, response: { 200: json('Tenant', 'The tenant'), ...problems(404) } } }, async (request) => {
     const { tid } = request.params as { tid: string };
     requireTenantAccess(request, tid);
     return summary(await requireTenant(ctx, tid));
@@ -56,8 +64,12 @@ export function tenantRoutes(app: FastifyInstance, ctx: ServiceContext): void {
 
   app.post('/v1/tenants/:tid/api-keys', {
     schema: {
-      summary: 'Create a tenant API key (operator); the key is shown once', tags: ['tenants'], params: tenantParams,
-      body: { type: 'object', properties: { label: { type: 'string', maxLength: 100 } }, additionalProperties: false },
+      operationId: 'createTenantApiKey', summary: 'Create a tenant API key (operator); the key is shown once', tags: ['tenants'], params: tenantParams,
+      body: { type: 'object', properties: { label: { type: 'string', maxLength: 100 } }, additionalProperties: false, examples: [{ label: 'ci' }] },
+      response: {
+        201: json('CreatedApiKey', 'The key, shown this once', { key: 'cpk_Xq1…', id: 'key_x7c2m9q1', label: 'ci', prefix: 'cpk_Xq1', createdAt: '2026-01-05T10:00:00.000Z' }),
+        ...problems(403, 404, ...WITH_BODY),
+      },
     },
   }, async (request, reply) => {
     const principal = requireOperator(request);
@@ -66,7 +78,7 @@ export function tenantRoutes(app: FastifyInstance, ctx: ServiceContext): void {
     return reply.status(201).send({ key, id: record.id, label: record.label, prefix: record.prefix, createdAt: new Date(record.createdAt).toISOString() });
   });
 
-  app.get('/v1/tenants/:tid/audit', { schema: { summary: 'The tenant\'s audit log, newest first', tags: ['tenants'], params: tenantParams } }, async (request) => {
+  app.get('/v1/tenants/:tid/audit', { schema: { operationId: 'listTenantAudit', summary: 'The tenant\'s audit log, newest first', tags: ['tenants'], params: tenantParams, response: { 200: json('AuditLog', 'Audit entries, newest first'), ...problems(404) } } }, async (request) => {
     const { tid } = request.params as { tid: string };
     requireTenantAccess(request, tid);
     await requireTenant(ctx, tid);
