@@ -1,5 +1,5 @@
 import { resolveConfig } from '../config.ts';
-import { CertpushError } from '../errors.ts';
+import { CertpushError, isErrorCode } from '../errors.ts';
 import { generateMdmCsr, getMdmCert, importPushCertificate, type MdmCertView } from '../service/mdm-push-cert.ts';
 import type { ServiceContext } from '../service/context.ts';
 import { unlockSecrets } from '../store/master-key.ts';
@@ -51,7 +51,7 @@ function remoteAccess(server: string, key: string, tenant: string): TenantAccess
       throw new CertpushError('SERVER_UNREACHABLE', `Cannot reach certpush at ${server} (${(error as Error).cause ?? (error as Error).message}). Check --server and that certpush serve is running.`);
     }
     const json = await response.json().catch(() => ({})) as Record<string, unknown>;
-    if (!response.ok) throw new CertpushError(String(json.code ?? `HTTP_${response.status}`), String(json.detail ?? `certpush answered ${response.status}`));
+    if (!response.ok) throw new CertpushError(isErrorCode(json.code) ? json.code : 'SERVER_ERROR', String(json.detail ?? `certpush answered ${response.status}`));
     return json;
   };
   return {

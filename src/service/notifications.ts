@@ -7,7 +7,7 @@ import { DELIVERY_INTERVALS, type DeliveryInterval } from '../mpns/protocol.ts';
 import type { Platform } from '../store/devices.ts';
 import type { Notification } from '../store/notifications.ts';
 import { type Actor, actorName, type ServiceContext } from './context.ts';
-import { conflict, notFound, unprocessable } from './errors.ts';
+import { conflict, notFound, ServiceError, unprocessable } from './errors.ts';
 import { mdmCertState } from './mdm-push-cert.ts';
 import { requireTenant } from './tenants.ts';
 
@@ -125,7 +125,7 @@ async function validatePayload(ctx: ServiceContext, tenantId: string, request: S
     try {
       payloadBody(mpns);
     } catch (error) {
-      if (isCertpushError(error)) throw unprocessable(error.code, error.message);
+      if (isCertpushError(error)) throw new ServiceError(error.code, error.message);
       throw error;
     }
     payload.mpns = mpns;
