@@ -45,6 +45,10 @@ function validationDetail(error: FastifyError): string {
   if (typeof params.additionalProperty === 'string') {
     return `The request ${where} has the unknown field "${params.additionalProperty}"; remove it. See /openapi.json for the fields this endpoint takes.`;
   }
+  if (root === 'params' && first?.keyword === 'minLength' && params.limit === 1) {
+    const name = first.instancePath.slice(1);
+    return `The request path parameter "${name}" is empty: put the ${name} after the slash, or, to reach the list, leave the trailing slash out.`;
+  }
   if (typeof params.missingProperty === 'string') {
     return `The request ${where} is missing the required field "${params.missingProperty}". See /openapi.json for the expected shape.`;
   }

@@ -3,6 +3,7 @@ import { isCertpushError } from '../errors.ts';
 import { ChannelUriGuard } from '../mpns/channel-uri-guard.ts';
 import type { Device, DeviceFilter, DeviceInput } from '../store/devices.ts';
 import { type Actor, actorName, type ServiceContext } from './context.ts';
+import { checkCursor, DEVICE_CURSOR } from './cursor.ts';
 import { notFound, unprocessable } from './errors.ts';
 import { LoopSlices } from './loop-slices.ts';
 import { requireTenant } from './tenants.ts';
@@ -204,6 +205,7 @@ function splitCsvLine(line: string): string[] {
 
 export async function listDevices(ctx: ServiceContext, tenantId: string, filter: DeviceFilter): Promise<{ items: Device[]; nextCursor: string | null }> {
   await requireTenant(ctx, tenantId);
+  if (filter.after !== undefined) checkCursor(filter.after, DEVICE_CURSOR);
   const items = await ctx.store.devices.list(tenantId, { ...filter, limit: filter.limit + 1 });
   const more = items.length > filter.limit;
   const page = more ? items.slice(0, filter.limit) : items;

@@ -151,7 +151,7 @@ describe('readUploadedPushCertificate', () => {
 
   it('refuses a CSR and explains that it is the file that goes to Apple', () => {
     const error = throwsCode(() => readUploadedPushCertificate(toPem('CERTIFICATE REQUEST', crypto.randomBytes(64)), {}), 'PUSH_CERT_MISSING');
-    assert.match(error.message, /That is the CSR/);
+    assert.match(error.message, /certificate signing request \(PEM/);
   });
 
   it('refuses a PEM certificate that is cut off', async () => {
