@@ -42,7 +42,7 @@ function readmeTableCodes(): DocumentedCode[] {
     if (cells.every((c) => /^-+$/.test(c))) return;
     const codeColumn = header.findIndex((h) => h === 'code' || h === 'finding');
     if (codeColumn < 0) return;
-    const codes = [...(cells[codeColumn] ?? '').matchAll(/`([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)`/g)].map((m) => m[1]!);
+    const codes = [...(cells[codeColumn] ?? '').matchAll(/`([A-Z][A-Z0-9_]{2,})`/g)].map((m) => m[1]!);
     const statusColumn = header.indexOf('status');
     const statuses = statusColumn < 0 ? [] : [...(cells[statusColumn] ?? '').matchAll(/\b([1-5]\d\d)\b/g)].map((m) => Number(m[1]));
     if (statusColumn >= 0) assert.ok(statuses.length === 1 || statuses.length === codes.length, `README.md:${i + 1}: ${statuses.length} statuses for ${codes.length} codes`);
