@@ -226,6 +226,28 @@ describe('HTTP contract', () => {
     assert.equal(JSON.parse(multipart).topic, p12Tenant.topic, multipart);
   });
 
+  it('imports the same uploads through app.inject: PEM as it is, and a multipart PKCS#12', async () => {
+    const app = world.service.app!;
+    const pemTenant = await awaitingApple('Inject PEM');
+    const pem = await app.inject({ method: 'PUT', url: `/v1/tenants/${pemTenant.tid}/mdm/push-cert`, headers: { authorization: `Bearer ${pemTenant.key}`, 'content-type': 'application/x-pem-file' }, payload: pemTenant.cert });
+    assert.equal(pem.statusCode, 200, pem.body);
+    const p12Tenant = await awaitingApple('Inject P12');
+    const files = writeFiles(dir, { 'inject.pem': p12Tenant.cert });
+    const p12 = path.join(dir, 'inject.p12');
+    openssl(['pkcs12', '-export', '-nokeys', '-in', files['inject.pem']!, '-out', p12, '-passout', 'pass:inject']);
+    const form = new FormData();
+    form.set('file', new Blob([fs.readFileSync(p12)]), 'push.p12');
+    form.set('password', 'inject');
+    const encoded = new Response(form);
+    const multipart = await app.inject({
+      method: 'PUT', url: `/v1/tenants/${p12Tenant.tid}/mdm/push-cert`,
+      headers: { authorization: `Bearer ${p12Tenant.key}`, 'content-type': encoded.headers.get('content-type')! },
+      payload: Buffer.from(await encoded.arrayBuffer()),
+    });
+    assert.equal(multipart.statusCode, 200, multipart.body);
+    assert.equal(multipart.json().topic, p12Tenant.topic);
+  });
+
   it('installs the MPNS credential uploaded as PEM (certificate and key in one file)', async () => {
     const t = await awaitingApple('MPNS PEM');
     const r = await fetch(`${world.url}/v1/tenants/${t.tid}/mpns/credential`, {
