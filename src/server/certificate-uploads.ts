@@ -78,11 +78,16 @@ async function readMultipart(request: FastifyRequest): Promise<Parameters<Upload
   for await (const part of request.parts()) {
     if (part.type === 'file' && part.fieldname === 'file' && file === undefined) file = await part.toBuffer();
     else if (part.type === 'field' && part.fieldname === 'password' && fields.password === undefined) fields.password = String(part.value);
-    else if (part.type === 'field' && part.fieldname === 'force' && fields.force === undefined) fields.force = String(part.value) === 'true';
+    else if (part.type === 'field' && part.fieldname === 'force' && fields.force === undefined) fields.force = flag(String(part.value));
     else throw multipartInvalid(`The multipart part "${part.fieldname.slice(0, 40)}" is not one this endpoint takes, or comes twice.`);
   }
   if (file === undefined) throw multipartInvalid('The multipart upload has no "file" part.');
   return [file, fields];
+}
+
+function flag(value: string): boolean {
+  if (value !== 'true' && value !== 'false') throw multipartInvalid(`The "force" field is true or false, not ${JSON.stringify(value.slice(0, 20))}.`);
+  return value === 'true';
 }
 
 function multipartInvalid(what: string): ServiceError {
