@@ -256,4 +256,13 @@ describe('HTTP contract', () => {
     });
     assert.equal(r.status, 200, await r.clone().text());
   });
+
+  it('installs the MPNS credential as a multipart PKCS#12 with its password', async () => {
+    const t = await awaitingApple('MPNS P12');
+    const files = writeFiles(dir, { 'mpns.pem': world.pki.mpnsClient.cert, 'mpns.key': world.pki.mpnsClient.key });
+    const p12 = path.join(dir, 'mpns.p12');
+    openssl(['pkcs12', '-export', '-in', files['mpns.pem']!, '-inkey', files['mpns.key']!, '-out', p12, '-passout', 'pass:mpns-pass']);
+    const out = await curl(['-X', 'PUT', '-F', `file=@${p12}`, '-F', 'password=mpns-pass', '-H', `authorization: Bearer ${t.key}`, `${world.url}/v1/tenants/${t.tid}/mpns/credential`]);
+    assert.ok(JSON.parse(out).serviceName, out);
+  });
 });
