@@ -36,6 +36,14 @@ describe('HTTP contract', () => {
     return { tid, key, request, cert: apple.cert, topic: apple.topic, csr: (await world.api(key, 'GET', `/v1/tenants/${tid}/mdm/push-cert`)).body.pendingCsr as string };
   }
 
+  /** `name.p12` made by openssl from a certificate (and its key, when given), under `password`. */
+  function pkcs12File(name: string, password: string, cert: string, key?: string): string {
+    const files = writeFiles(dir, { [`${name}.pem`]: cert, ...(key ? { [`${name}.key`]: key } : {}) });
+    const p12 = path.join(dir, `${name}.p12`);
+    openssl(['pkcs12', '-export', ...(key ? ['-inkey', files[`${name}.key`]!] : ['-nokeys']), '-in', files[`${name}.pem`]!, '-out', p12, '-passout', `pass:${password}`]);
+    return p12;
+  }
+
   function put(t: { tid: string; key: string }, body: string | Buffer, contentType: string) {
     return fetch(`${world.url}/v1/tenants/${t.tid}/mdm/push-cert`, { method: 'PUT', headers: { authorization: `Bearer ${t.key}`, 'content-type': contentType }, body });
   }
@@ -135,9 +143,7 @@ describe('HTTP contract', () => {
 
   it('imports a PKCS#12 sent as multipart/form-data with its password', async () => {
     const t = await awaitingApple('Multipart P12');
-    const files = writeFiles(dir, { 'multipart.pem': t.cert });
-    const p12 = path.join(dir, 'multipart.p12');
-    openssl(['pkcs12', '-export', '-nokeys', '-in', files['multipart.pem']!, '-out', p12, '-passout', 'pass:s3cret']);
+    const p12 = pkcs12File('multipart', 's3cret', t.cert);
     const form = new FormData();
     form.set('file', new Blob([fs.readFileSync(p12)]), 'push.p12');
     form.set('password', 's3cret');
@@ -218,9 +224,7 @@ describe('HTTP contract', () => {
     assert.equal(JSON.parse(pem).state, 'active', pem);
 
     const p12Tenant = await awaitingApple('Curl P12');
-    const p12Files = writeFiles(dir, { 'curl.pem': p12Tenant.cert });
-    const p12 = path.join(dir, 'push.p12');
-    openssl(['pkcs12', '-export', '-nokeys', '-in', p12Files['curl.pem']!, '-out', p12, '-passout', 'pass:curl-pass']);
+    const p12 = pkcs12File('push', 'curl-pass', p12Tenant.cert);
     const multipart = await curl(['-X', 'PUT', '-F', `file=@${p12}`, '-F', 'password=curl-pass',
       '-H', `authorization: Bearer ${p12Tenant.key}`, `${world.url}/v1/tenants/${p12Tenant.tid}/mdm/push-cert`]);
     assert.equal(JSON.parse(multipart).topic, p12Tenant.topic, multipart);
@@ -232,9 +236,7 @@ describe('HTTP contract', () => {
     const pem = await app.inject({ method: 'PUT', url: `/v1/tenants/${pemTenant.tid}/mdm/push-cert`, headers: { authorization: `Bearer ${pemTenant.key}`, 'content-type': 'application/x-pem-file' }, payload: pemTenant.cert });
     assert.equal(pem.statusCode, 200, pem.body);
     const p12Tenant = await awaitingApple('Inject P12');
-    const files = writeFiles(dir, { 'inject.pem': p12Tenant.cert });
-    const p12 = path.join(dir, 'inject.p12');
-    openssl(['pkcs12', '-export', '-nokeys', '-in', files['inject.pem']!, '-out', p12, '-passout', 'pass:inject']);
+    const p12 = pkcs12File('inject', 'inject', p12Tenant.cert);
     const form = new FormData();
     form.set('file', new Blob([fs.readFileSync(p12)]), 'push.p12');
     form.set('password', 'inject');
@@ -259,9 +261,7 @@ describe('HTTP contract', () => {
 
   it('installs the MPNS credential as a multipart PKCS#12 with its password', async () => {
     const t = await awaitingApple('MPNS P12');
-    const files = writeFiles(dir, { 'mpns.pem': world.pki.mpnsClient.cert, 'mpns.key': world.pki.mpnsClient.key });
-    const p12 = path.join(dir, 'mpns.p12');
-    openssl(['pkcs12', '-export', '-in', files['mpns.pem']!, '-inkey', files['mpns.key']!, '-out', p12, '-passout', 'pass:mpns-pass']);
+    const p12 = pkcs12File('mpns', 'mpns-pass', world.pki.mpnsClient.cert, world.pki.mpnsClient.key);
     const out = await curl(['-X', 'PUT', '-F', `file=@${p12}`, '-F', 'password=mpns-pass', '-H', `authorization: Bearer ${t.key}`, `${world.url}/v1/tenants/${t.tid}/mpns/credential`]);
     assert.ok(JSON.parse(out).serviceName, out);
   });
