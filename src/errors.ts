@@ -1,14 +1,19 @@
+import type { ErrorCode } from './error-catalogue.ts';
+
+export { type ErrorCode, isErrorCode } from './error-catalogue.ts';
+
 /**
- * The one error type certpush throws. `code` is stable (callers branch on it);
- * `message` names the problem and says how to fix it.
+ * The one error type certpush throws. `code` is stable (callers branch on it) and is one of
+ * the catalogue's (src/error-catalogue.ts), which also gives its HTTP status; `message` names
+ * the problem and says how to fix it.
  *
  * @example
  * try { parsePem(text) } catch (e) { if (e instanceof CertpushError && e.code === 'PEM_TRUNCATED') … }
  */
 export class CertpushError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'CertpushError';
     this.code = code;

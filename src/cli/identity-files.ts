@@ -1,4 +1,4 @@
-import { CertpushError, isCertpushError } from '../errors.ts';
+import { CertpushError, type ErrorCode, isCertpushError } from '../errors.ts';
 import { parseCertificates } from '../pki/certificate.ts';
 import { type Identity, loadIdentity } from '../pki/identity.ts';
 import { parsePrivateKey } from '../pki/key.ts';
@@ -18,7 +18,7 @@ export interface IdentityOptions {
   cert: string;
   key: string;
   /** The code for a wrong combination of options. */
-  usageCode: string;
+  usageCode: ErrorCode;
 }
 
 /**

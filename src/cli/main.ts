@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { isCertpushError } from '../errors.ts';
+import { type ErrorCode, isCertpushError } from '../errors.ts';
 import { registerCert } from './cert.ts';
 import { registerDemo } from './demo.ts';
 import { EXIT_BUG, EXIT_USAGE, exitCodeOf } from './exit-codes.ts';
@@ -57,7 +57,8 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT_USAGE;
     }
     const problem = error as Error;
-    process.stderr.write(`certpush: unexpected error: ${String(problem.message ?? error).replace(/\.$/, '')}. This is a certpush bug; please report it with the stack below. [UNEXPECTED_ERROR]\n${problem.stack ?? ''}\n`);
+    const code: ErrorCode = 'UNEXPECTED_ERROR';
+    process.stderr.write(`certpush: unexpected error: ${String(problem.message ?? error).replace(/\.$/, '')}. This is a certpush bug; please report it with the stack below. [${code}]\n${problem.stack ?? ''}\n`);
     return EXIT_BUG;
   }
 }

@@ -142,6 +142,7 @@ function printView(view: MdmCertView, json: boolean | undefined): void {
 }
 
 
-function formatFinding(f: Finding): string {
+/** A finding as printed; a server's findings may carry codes this CLI's catalogue does not know. */
+function formatFinding(f: Pick<Finding, 'severity' | 'message'> & { code: string }): string {
   return `${f.severity === 'error' ? 'error' : 'warning'}: ${f.message} [${f.code}]\n`;
 }

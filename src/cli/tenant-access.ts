@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CONFIG_ENV, resolveConfig, type ServiceConfig } from '../config.ts';
-import { CertpushError } from '../errors.ts';
+import { CertpushError, isErrorCode } from '../errors.ts';
 import { type Finding, FindingsError } from '../pki/finding.ts';
 import { generateMdmCsr, getMdmCert, importPushCertificate, type MdmCertView } from '../service/mdm-push-cert.ts';
 import type { ServiceContext } from '../service/context.ts';
@@ -56,7 +56,7 @@ function remoteAccess(server: string, key: string, tenant: string): TenantAccess
     }
     const json = await response.json().catch(() => ({})) as Record<string, unknown>;
     if (!response.ok) {
-      const code = String(json.code ?? `HTTP_${response.status}`);
+      const code = isErrorCode(json.code) ? json.code : 'SERVER_ERROR';
       const detail = String(json.detail ?? `certpush answered ${response.status}`);
       // A refusal that lists findings is a check found wanting, as it is locally (exit 2).
       throw Array.isArray(json.findings) ? new FindingsError(code, detail, json.findings as Finding[]) : new CertpushError(code, detail);

@@ -1,12 +1,14 @@
 import type { KeyObject } from 'node:crypto';
 import { CertpushError } from '../errors.ts';
 import { type Certificate, parseCertificateDer, validityAt } from '../pki/certificate.ts';
+import { parseCsr } from '../pki/csr.ts';
 import { error, type Finding, FindingsError, hasErrors, warning } from '../pki/finding.ts';
 import { keyMatchesSpki, parsePrivateKey } from '../pki/key.ts';
 import { looksLikePem, parsePem } from '../pki/pem.ts';
 import { looksLikePkcs12, type Pkcs12Contents, readPkcs12 } from '../pki/pkcs12.ts';
 import { readPkcs12OffThread } from '../pki/pkcs12-thread.ts';
 import { type AppleIssuer, appleIssuerOf, claimsAppleIssuer } from './apple-cas.ts';
+import { REQUEST_KEYS } from './request-plist.ts';
 
 /** The prefix of every MDM push topic: Apple puts the topic in the push certificate's subject UID. */
 export const MDM_TOPIC_PREFIX = 'com.apple.mgmt.External.';
@@ -59,15 +61,45 @@ const BASE64_TEXT = /^[A-Za-z0-9+/\s]+={0,2}\s*$/;
  * candidate.certificate.uid // 'com.apple.mgmt.External.8f3c…'
  */
 export function readUploadedPushCertificate(input: Uint8Array | string, options: { password?: string } = {}): ImportCandidate {
+  refuseWrongFile(input);
   if (looksLikePem(input)) return fromPem(input, options.password);
   const bytes = typeof input === 'string' ? decodeBase64Upload(input) : input;
-  if (bytes.length === 0) throw new CertpushError('PUSH_CERT_UNREADABLE', `The upload is empty. ${UPLOAD_HELP}`);
   if (looksLikePkcs12(bytes)) return fromPkcs12(bytes, options.password);
   try {
     return { certificate: parseCertificateDer(bytes) };
   } catch (cause) {
+    if (isCsrDer(bytes)) throw csrUploaded('(DER)');
     throw new CertpushError('PUSH_CERT_UNREADABLE', `The upload is not a certificate certpush can read (neither PEM, DER nor PKCS#12). ${UPLOAD_HELP}`, { cause });
   }
+}
+
+/**
+ * Name the files people upload by mistake before reading them as a certificate: nothing at
+ * all, and the push certificate *request* (the Base64 plist from vendor-sign, or its XML) —
+ * read as PEM, its chain's first certificate is the vendor's, which would be refused as "not an
+ * MDM certificate" and "key mismatch", explaining nothing.
+ */
+function refuseWrongFile(input: Uint8Array | string): void {
+  const text = typeof input === 'string' ? input : Buffer.from(input).toString('latin1');
+  if (text.trim() === '') throw new CertpushError('PUSH_CERT_UNREADABLE', `The upload is empty. ${UPLOAD_HELP}`);
+  const compact = text.replace(/\s+/g, '');
+  const decoded = /^[A-Za-z0-9+/]+={0,2}$/.test(compact) ? Buffer.from(compact, 'base64').toString('latin1') : '';
+  if (text.includes(REQUEST_KEYS.csr) || decoded.includes(REQUEST_KEYS.csr)) {
+    throw new CertpushError('PUSH_CERT_IS_REQUEST', 'This is the push certificate request (the .b64 file certpush made for the CSR), which you upload to Apple at https://identity.apple.com/pushcert — not the certificate Apple issues. Upload the request there, download the MDM_…_Certificate.pem Apple gives back, and upload that here.');
+  }
+}
+
+function isCsrDer(bytes: Uint8Array): boolean {
+  try {
+    parseCsr(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function csrUploaded(form: string): CertpushError {
+  return new CertpushError('PUSH_CERT_MISSING', `The upload is a certificate signing request ${form}, not a certificate: the CSR goes to your MDM vendor to sign and then to Apple; upload the certificate Apple issues for it. ${UPLOAD_HELP}`);
 }
 
 /**
@@ -76,6 +108,7 @@ export function readUploadedPushCertificate(input: Uint8Array | string, options:
  * of CPU that must not hold the event loop.
  */
 export async function readUploadedPushCertificateOffThread(input: Uint8Array | string, options: { password?: string } = {}): Promise<ImportCandidate> {
+  refuseWrongFile(input);
   if (!looksLikePem(input)) {
     const bytes = typeof input === 'string' ? decodeBase64Upload(input) : input;
     if (bytes.length > 0 && looksLikePkcs12(bytes)) {
@@ -103,11 +136,9 @@ function fromPem(input: Uint8Array | string, password: string | undefined): Impo
   const blocks = parsePem(input);
   const certificates = blocks.filter((b) => b.label === 'CERTIFICATE').map((b) => parseCertificateDer(b.der));
   if (certificates.length === 0) {
+    if (blocks.some((b) => b.label.includes('CERTIFICATE REQUEST'))) throw csrUploaded('(PEM "CERTIFICATE REQUEST")');
     const seen = blocks.map((b) => b.label).join(', ') || 'none';
-    const hint = blocks.some((b) => b.label.includes('CERTIFICATE REQUEST'))
-      ? ' That is the CSR, which goes to Apple; the certificate Apple returns is what comes back here.'
-      : '';
-    throw new CertpushError('PUSH_CERT_MISSING', `The upload holds no certificate (found PEM blocks: ${seen}).${hint} ${UPLOAD_HELP}`);
+    throw new CertpushError('PUSH_CERT_MISSING', `The upload holds no certificate (found PEM blocks: ${seen}). ${UPLOAD_HELP}`);
   }
   let privateKey: KeyObject | undefined;
   if (blocks.some((b) => KEY_LABELS.has(b.label))) {

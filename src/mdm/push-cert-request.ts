@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { CertpushError } from '../errors.ts';
+import { CertpushError, type ErrorCode } from '../errors.ts';
 import { type Certificate, certificateToPem, daysLeft, parseCertificateDer } from '../pki/certificate.ts';
 import { verifyChain } from '../pki/chain.ts';
 import { type Csr, parseCsr, verifyCsrSignature } from '../pki/csr.ts';
@@ -261,7 +261,7 @@ function signatureFindings(csr: Csr, chain: Certificate[], signature: Buffer): F
   return [error('SIGNATURE_INVALID', `PushCertSignature does not verify with the vendor certificate "${vendor.subject.text}" over the CSR: "Certificate Signature Verification failed because the signature is invalid". Sign the CSR's DER with this certificate's private key, using SHA256withRSA.`)];
 }
 
-function refuseOnErrors(code: string, what: string, findings: Finding[]): void {
+function refuseOnErrors(code: ErrorCode, what: string, findings: Finding[]): void {
   if (hasErrors(findings)) throw FindingsError.of(code, what, findings);
 }
 

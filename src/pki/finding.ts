@@ -1,4 +1,4 @@
-import { CertpushError } from '../errors.ts';
+import { CertpushError, type ErrorCode } from '../errors.ts';
 
 /**
  * One problem a check found. Checks collect findings instead of throwing so that a user
@@ -6,17 +6,17 @@ import { CertpushError } from '../errors.ts';
  */
 export interface Finding {
   /** Stable, SCREAMING_SNAKE: callers and tests branch on it. */
-  code: string;
+  code: ErrorCode;
   /** What is wrong and how to fix it. */
   message: string;
   severity: 'error' | 'warning';
 }
 
-export function error(code: string, message: string): Finding {
+export function error(code: ErrorCode, message: string): Finding {
   return { code, message, severity: 'error' };
 }
 
-export function warning(code: string, message: string): Finding {
+export function warning(code: ErrorCode, message: string): Finding {
   return { code, message, severity: 'warning' };
 }
 
@@ -33,14 +33,14 @@ export function formatFindings(findings: readonly Finding[]): string {
 export class FindingsError extends CertpushError {
   readonly findings: Finding[];
 
-  constructor(code: string, message: string, findings: Finding[]) {
+  constructor(code: ErrorCode, message: string, findings: Finding[]) {
     super(code, message);
     this.name = 'FindingsError';
     this.findings = findings;
   }
 
   /** "<what>:" followed by every error finding, one per line. */
-  static of(code: string, what: string, findings: Finding[]): FindingsError {
+  static of(code: ErrorCode, what: string, findings: Finding[]): FindingsError {
     return new FindingsError(code, `${what}:\n${formatFindings(findings)}`, findings);
   }
 }

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { CertpushError } from '../errors.ts';
+import { CertpushError, isErrorCode } from '../errors.ts';
 import { parseCertificateDer } from './certificate.ts';
 import type { Pkcs12Contents } from './pkcs12.ts';
 
@@ -35,7 +35,7 @@ function readInThread(der: Uint8Array, password: string): Promise<Pkcs12Contents
     worker.once('message', (m: { ok: true; certificates: Uint8Array[]; key: Uint8Array | null } | { ok: false; code: string; message: string }) => {
       clearTimeout(timer);
       void worker.terminate();
-      if (!m.ok) return reject(new CertpushError(m.code, m.message));
+      if (!m.ok) return reject(new CertpushError(isErrorCode(m.code) ? m.code : 'P12_UNPARSABLE', m.message));
       try {
         resolve({
           certificates: m.certificates.map((c) => parseCertificateDer(Buffer.from(c))),

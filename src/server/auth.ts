@@ -33,12 +33,12 @@ export async function authenticate(store: ApiKeysRole, request: FastifyRequest):
   if (!header) return null;
   const secret = bearerKey(header) ?? (request.routeOptions.config?.basicAuth ? basicPassword(header) : null);
   if (secret === null) {
-    throw new ServiceError(401, 'AUTH_MALFORMED', request.routeOptions.config?.basicAuth
+    throw new ServiceError('AUTH_MALFORMED', request.routeOptions.config?.basicAuth
       ? 'The Authorization header must be "Bearer <API key>", or Basic auth with the API key as the password.'
       : 'The Authorization header must be "Bearer <API key>".');
   }
   const key = await store.apiKeys.authenticate(secret);
-  if (!key) throw new ServiceError(401, 'AUTH_INVALID', 'The API key is not valid (unknown or revoked). Ask your operator for a key.');
+  if (!key) throw new ServiceError('AUTH_INVALID', 'The API key is not valid (unknown or revoked). Ask your operator for a key.');
   return { kind: key.tenantId ? 'tenant' : 'operator', keyId: key.id, tenantId: key.tenantId };
 }
 
@@ -56,13 +56,13 @@ export function basicPassword(header: string): string | null {
 }
 
 export function requirePrincipal(request: FastifyRequest): Principal {
-  if (!request.principal) throw new ServiceError(401, 'AUTH_REQUIRED', 'This endpoint needs an API key: send "Authorization: Bearer <key>".');
+  if (!request.principal) throw new ServiceError('AUTH_REQUIRED', 'This endpoint needs an API key: send "Authorization: Bearer <key>".');
   return request.principal;
 }
 
 export function requireOperator(request: FastifyRequest): Principal {
   const principal = requirePrincipal(request);
-  if (principal.kind !== 'operator') throw new ServiceError(403, 'OPERATOR_ONLY', 'Only an operator key may do this.');
+  if (principal.kind !== 'operator') throw new ServiceError('OPERATOR_ONLY', 'Only an operator key may do this.');
   return principal;
 }
 

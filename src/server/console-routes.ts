@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { stripTypeScriptTypes } from 'node:module';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { problem, sendProblem } from './problem.ts';
+import { replyProblem } from './problem.ts';
 
 /** Where the browser code lives; its files are listed once, at startup. */
 export const CONSOLE_DIR = path.resolve(import.meta.dirname, '../console');
@@ -55,7 +55,7 @@ export function consoleRoutes(app: FastifyInstance, dir: string = CONSOLE_DIR): 
 
   async function serve(url: string, reply: FastifyReply, ifNoneMatch: string | undefined): Promise<FastifyReply> {
     const asset = assets.get(url);
-    if (!asset) return sendProblem(reply, problem(404, 'ROUTE_NOT_FOUND', `${url} is not part of the console. Open / for the console, or see /openapi.json for the API.`));
+    if (!asset) return replyProblem(reply, 'ROUTE_NOT_FOUND', `${url} is not part of the console. Open / for the console, or see /openapi.json for the API.`);
     let entry = built.get(url);
     if (!entry) {
       entry = build(asset);

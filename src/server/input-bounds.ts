@@ -28,7 +28,7 @@ export function checkValue(root: unknown, where: string): void {
     }
     if (typeof value !== 'object' || value === null) continue;
     if (depth >= MAX_JSON_DEPTH) {
-      throw new ServiceError(400, 'REQUEST_TOO_DEEP', `The request ${shorten(path)} nests deeper than ${MAX_JSON_DEPTH} levels; certpush accepts at most ${MAX_JSON_DEPTH}. Flatten the value.`);
+      throw new ServiceError('REQUEST_TOO_DEEP', `The request ${shorten(path)} nests deeper than ${MAX_JSON_DEPTH} levels; certpush accepts at most ${MAX_JSON_DEPTH}. Flatten the value.`);
     }
     for (const [key, child] of Object.entries(value)) {
       const childPath = `${path}/${key}`;
@@ -39,7 +39,7 @@ export function checkValue(root: unknown, where: string): void {
 }
 
 function nulByte(path: string): ServiceError {
-  return new ServiceError(400, 'REQUEST_NUL_BYTE', `The request ${shorten(path).replace(/\u0000/g, '\\u0000')} contains a NUL byte (\\u0000), which certpush does not store. Remove it.`);
+  return new ServiceError('REQUEST_NUL_BYTE', `The request ${shorten(path).replace(/\u0000/g, '\\u0000')} contains a NUL byte (\\u0000), which certpush does not store. Remove it.`);
 }
 
 /** Paths of deep values are long; the start says where, the rest is repetition. */

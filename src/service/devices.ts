@@ -6,6 +6,7 @@ import type { AuditRole } from '../store/roles/audit.ts';
 import type { DevicesRole } from '../store/roles/devices.ts';
 import type { TenantsRole } from '../store/roles/tenants.ts';
 import { type Actor, actorName, type ServiceContext } from './context.ts';
+import { checkCursor, DEVICE_CURSOR } from './cursor.ts';
 import { notFound, unprocessable } from './errors.ts';
 import { LoopSlices } from './loop-slices.ts';
 import { requireTenant } from './tenants.ts';
@@ -61,12 +62,8 @@ export function validateRegistration(input: unknown, guard: ChannelUriGuard): De
     }
     case 'mpns': {
       const uri = str('channelUri');
-      try {
-        guard.check(uri);
-      } catch (error) {
-        if (isCertpushError(error)) throw unprocessable(error.code, error.message);
-        throw error;
-      }
+      // The guard's MPNS_CHANNEL_URI_* codes answer 422 (error-catalogue.ts).
+      guard.check(uri);
       return { platform: 'mpns', token: uri };
     }
     default:
@@ -211,6 +208,7 @@ function splitCsvLine(line: string): string[] {
 
 export async function listDevices(ctx: ServiceContext<TenantsRole & DevicesRole>, tenantId: string, filter: DeviceFilter): Promise<{ items: Device[]; nextCursor: string | null }> {
   await requireTenant(ctx, tenantId);
+  if (filter.after !== undefined) checkCursor(filter.after, DEVICE_CURSOR);
   const items = await ctx.store.devices.list(tenantId, { ...filter, limit: filter.limit + 1 });
   const more = items.length > filter.limit;
   const page = more ? items.slice(0, filter.limit) : items;

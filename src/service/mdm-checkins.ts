@@ -50,7 +50,7 @@ export async function receiveCheckin(ctx: ServiceContext<TenantsRole & DevicesRo
     try {
       json = JSON.parse(body.toString('utf8'));
     } catch (error) {
-      throw new ServiceError(400, 'BODY_NOT_JSON', `The check-in event is not valid JSON (${(error as Error).message}).`);
+      throw new ServiceError('BODY_NOT_JSON', `The check-in event is not valid JSON (${(error as Error).message}).`);
     }
     const event = parseCheckinWebhook(json);
     format = event.format;
@@ -63,7 +63,7 @@ export async function receiveCheckin(ctx: ServiceContext<TenantsRole & DevicesRo
     plistBytes = body;
     topic = '';
   } else {
-    throw new ServiceError(415, 'CHECKIN_CONTENT_TYPE', `Content-Type ${contentType || '(none)'} is not a check-in: send a nanomdm or MicroMDM webhook event as application/json, or the device's check-in plist as application/x-apple-aspen-mdm-checkin (or application/xml).`);
+    throw new ServiceError('CHECKIN_CONTENT_TYPE', `Content-Type ${contentType || '(none)'} is not a check-in: send a nanomdm or MicroMDM webhook event as application/json, or the device's check-in plist as application/x-apple-aspen-mdm-checkin (or application/xml).`);
   }
   // Without an event id (raw plists; nanomdm may omit it) the body itself names the event.
   const id = eventId ?? `sha256:${crypto.hash('sha256', body, 'hex')}`;

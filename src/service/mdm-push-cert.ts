@@ -105,7 +105,7 @@ export async function requestSignature(ctx: ServiceContext, actor: Actor, tenant
   const record = await ctx.store.mdmCerts.get(tenantId);
   if (!record?.pendingCsrPem) throw conflict('MDM_NO_CSR', 'There is no CSR to sign: create one first (POST …/mdm/csr).');
   if (!ctx.signer) {
-    throw new ServiceError(409, 'SIGNER_NOT_CONFIGURED', 'No vendor signer is configured (--signer-url). Send the CSR to your MDM vendor to sign offline (certpush mdm vendor-sign), then upload the result with PUT …/mdm/push-cert-request.');
+    throw new ServiceError('SIGNER_NOT_CONFIGURED', 'No vendor signer is configured (--signer-url). Send the CSR to your MDM vendor to sign offline (certpush mdm vendor-sign), then upload the result with PUT …/mdm/push-cert-request.');
   }
   const { request } = await ctx.signer.sign(record.pendingCsrPem);
   return storeRequest(ctx, actor, tenantId, record, request, 'signer');

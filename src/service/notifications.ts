@@ -7,7 +7,8 @@ import { DELIVERY_INTERVALS, type DeliveryInterval } from '../mpns/protocol.ts';
 import type { Platform } from '../store/devices.ts';
 import type { Notification } from '../store/notifications.ts';
 import { type Actor, actorName, type ServiceContext } from './context.ts';
-import { conflict, notFound, unprocessable } from './errors.ts';
+import { checkCursor, DELIVERY_CURSOR } from './cursor.ts';
+import { conflict, notFound, ServiceError, unprocessable } from './errors.ts';
 import { mdmCertState } from './mdm-push-cert.ts';
 import { requireTenant } from './tenants.ts';
 
@@ -125,7 +126,7 @@ async function validatePayload(ctx: ServiceContext, tenantId: string, request: S
     try {
       payloadBody(mpns);
     } catch (error) {
-      if (isCertpushError(error)) throw unprocessable(error.code, error.message);
+      if (isCertpushError(error)) throw new ServiceError(error.code, error.message);
       throw error;
     }
     payload.mpns = mpns;
@@ -172,7 +173,7 @@ export async function notificationReport(ctx: ServiceContext, tenantId: string, 
     counts[row.state as keyof typeof counts] += row.n;
     if (row.state === 'pending' && row.lastClass !== null) counts.retrying += row.n;
   }
-  const after = page.after ? Number(page.after) : 0;
+  const after = page.after !== undefined ? Number(checkCursor(page.after, DELIVERY_CURSOR)) : 0;
   const rows = await ctx.store.notifications.results(n.seq, Number.isFinite(after) ? after : 0, page.limit + 1);
   const more = rows.length > page.limit;
   const visible = more ? rows.slice(0, page.limit) : rows;

@@ -26,20 +26,14 @@ export interface WebhookView {
 /** Register (or replace) the tenant's webhook. The signing secret is in the answer only. */
 export async function putWebhook(ctx: ServiceContext<TenantsRole & WebhooksRole & AuditRole>, actor: Actor, tenantId: string, input: { url: string; events?: string[] }): Promise<WebhookView & { secret: string }> {
   await requireTenant(ctx, tenantId);
-  let url: URL;
-  try {
-    url = checkWebhookUrl(input.url, { allowInsecure: ctx.config.webhookAllowInsecure });
-  } catch (error) {
-    if (isCertpushError(error)) throw unprocessable(error.code, error.message);
-    throw error;
-  }
+  const url = checkWebhookUrl(input.url, { allowInsecure: ctx.config.webhookAllowInsecure });
   // Refuse a private or loopback target now, not only at send time (it is checked again then:
   // DNS may change its answer).
   try {
     await resolveWebhookAddress(url, { allowInsecure: ctx.config.webhookAllowInsecure, timeoutMs: REGISTER_RESOLVE_TIMEOUT_MS });
   } catch (error) {
-    if (isCertpushError(error, 'WEBHOOK_ADDRESS_FORBIDDEN')) throw new ServiceError(400, error.code, `The webhook URL's host ${url.hostname} is not a public address (loopback, private, link-local or metadata); certpush calls webhooks only at public addresses.`);
-    if (isCertpushError(error)) throw unprocessable(error.code, `${error.message} Give a host name that resolves in public DNS.`);
+    if (isCertpushError(error, 'WEBHOOK_ADDRESS_FORBIDDEN')) throw new ServiceError(error.code, `The webhook URL's host ${url.hostname} is not a public address (loopback, private, link-local or metadata); certpush calls webhooks only at public addresses.`);
+    if (isCertpushError(error)) throw new ServiceError(error.code, `${error.message} Give a host name that resolves in public DNS.`);
     throw error;
   }
   const events = input.events ?? [...WEBHOOK_EVENTS];

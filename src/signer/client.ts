@@ -1,7 +1,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
-import { CertpushError } from '../errors.ts';
+import { CertpushError, isErrorCode } from '../errors.ts';
+
 import { FindingsError } from '../pki/finding.ts';
 import { error as errorFinding, type Finding } from '../pki/finding.ts';
 import { SIGNER_PATHS, type SignerProblem, type SignResponseBody, type VendorCertificateStatus } from './protocol.ts';
@@ -31,7 +32,7 @@ const TLS_TRUST_ERRORS = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER
 
 /**
  * A client for the vendor signer service. Errors are CertpushErrors a caller can branch on:
- * SIGNER_UNREACHABLE, SIGNER_TIMEOUT, SIGNER_TLS, SIGNER_AUTH, SIGNER_REFUSED (a FindingsError
+ * SIGNER_UNREACHABLE, SIGNER_TIMEOUT, SIGNER_TLS, SIGNER_TOKEN_REJECTED, SIGNER_REFUSED (a FindingsError
  * with the signer's findings), SIGNER_ERROR.
  *
  * @example
@@ -114,10 +115,10 @@ function answer<T>(status: number, text: string, where: string): T {
   const problem = (typeof json === 'object' && json !== null ? json : {}) as Partial<SignerProblem>;
   const detail = typeof problem.detail === 'string' ? problem.detail : `HTTP ${status}`;
   if (status === 401) {
-    throw new CertpushError('SIGNER_AUTH', `The signer at ${where} rejected the token: check CERTPUSH_SIGNER_TOKEN (it must equal the token the signer was started with).`);
+    throw new CertpushError('SIGNER_TOKEN_REJECTED', `The signer at ${where} rejected the token: check CERTPUSH_SIGNER_TOKEN (it must equal the token the signer was started with).`);
   }
   if (status === 422) {
-    const findings: Finding[] = Array.isArray(problem.findings) ? problem.findings : [errorFinding(problem.code ?? 'SIGNER_REFUSED', detail)];
+    const findings: Finding[] = Array.isArray(problem.findings) ? problem.findings : [errorFinding(isErrorCode(problem.code) ? problem.code : 'SIGNER_REFUSED', detail)];
     throw new FindingsError('SIGNER_REFUSED', `The signer refused to sign the CSR: ${detail}`, findings);
   }
   throw new CertpushError('SIGNER_ERROR', `The signer at ${where} answered ${status}${problem.code ? ` [${problem.code}]` : ''}: ${detail}`);

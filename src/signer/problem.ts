@@ -1,18 +1,19 @@
-import { STATUS_CODES, type ServerResponse } from 'node:http';
-import { CertpushError } from '../errors.ts';
+import type { ServerResponse } from 'node:http';
+import { CertpushError, type ErrorCode } from '../errors.ts';
 import type { Finding } from '../pki/finding.ts';
-import type { SignerProblem } from './protocol.ts';
+import { problem, problemFromError, type Problem } from '../problem-details.ts';
 
-/** An HTTP error answer the signer gives on purpose: a status, a stable code, and what to fix. */
+/**
+ * An HTTP error answer the signer gives on purpose: a stable code (its status is the code's,
+ * from the catalogue), what to fix, and any headers the answer needs (Allow, WWW-Authenticate).
+ */
 export class HttpProblem extends CertpushError {
-  readonly status: number;
   readonly findings: Finding[] | undefined;
   readonly headers: Record<string, string>;
 
-  constructor(status: number, code: string, message: string, options: { findings?: Finding[]; headers?: Record<string, string> } = {}) {
+  constructor(code: ErrorCode, message: string, options: { findings?: Finding[]; headers?: Record<string, string> } = {}) {
     super(code, message);
     this.name = 'HttpProblem';
-    this.status = status;
     this.findings = options.findings;
     this.headers = options.headers ?? {};
   }
@@ -26,17 +27,20 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 /**
- * Answer with RFC 9457 problem details. `type` is about:blank (the `code` is certpush's stable
- * identifier), so `title` is the HTTP status text as the RFC asks.
+ * Answer anything thrown while handling a request as problem+json, with the builder the API
+ * uses (src/problem-details.ts). What has no HTTP status of its own is a bug: it is logged and
+ * answered SIGNER_INTERNAL, revealing nothing.
  */
-export function sendProblem(res: ServerResponse, problem: HttpProblem): void {
-  const body: SignerProblem = {
-    type: 'about:blank',
-    title: STATUS_CODES[problem.status] ?? 'Error',
-    status: problem.status,
-    detail: problem.message,
-    code: problem.code,
-    ...(problem.findings ? { findings: problem.findings } : {}),
-  };
-  sendJson(res, problem.status, body, { ...problem.headers, 'content-type': 'application/problem+json' });
+export function sendProblem(res: ServerResponse, error: unknown, log: (line: string) => void): void {
+  let body: Problem | null = problemFromError(error);
+  if (!body) {
+    log(`signer: unexpected error: ${(error as Error)?.stack ?? String(error)}`);
+    body = problem('SIGNER_INTERNAL', 'The signer failed unexpectedly; its log has the details. Try again, and report it if it persists.');
+  }
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const headers = error instanceof HttpProblem ? error.headers : {};
+  sendJson(res, body.status, body, { ...headers, 'content-type': 'application/problem+json' });
 }

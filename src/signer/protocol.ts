@@ -1,5 +1,6 @@
 // The signer's HTTP contract, shared by the server and its client so that both speak one protocol.
 import type { Finding } from '../pki/finding.ts';
+import type { Problem } from '../problem-details.ts';
 
 /** Routes of the signer service. */
 export const SIGNER_PATHS = {
@@ -39,12 +40,5 @@ export interface SignResponseBody {
   vendorCertificate: VendorCertificateStatus;
 }
 
-/** Every error answer: RFC 9457 problem details with certpush's stable `code`. */
-export interface SignerProblem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  code: string;
-  findings?: Finding[];
-}
+/** Every error answer: the API's problem details (problem-details.ts), with the findings of a refusal. */
+export type SignerProblem = Problem & { findings?: Finding[] };

@@ -18,7 +18,7 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<unkno
     const chunks: Buffer[] = [];
     let size = 0;
     let settled = false;
-    const tooLarge = () => new HttpProblem(413, 'SIGNER_BODY_TOO_LARGE', `The request body is larger than ${limit} bytes. Send only {"csr": "<PEM>"}; a CSR is a few kilobytes.`, { headers: { connection: 'close' } });
+    const tooLarge = () => new HttpProblem('SIGNER_BODY_TOO_LARGE', `The request body is larger than ${limit} bytes. Send only {"csr": "<PEM>"}; a CSR is a few kilobytes.`, { headers: { connection: 'close' } });
     const finish = (outcome: () => void) => {
       if (settled) return;
       settled = true;
@@ -43,7 +43,7 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<unkno
       try {
         resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown);
       } catch {
-        reject(new HttpProblem(400, 'SIGNER_BAD_JSON', 'The request body is not valid JSON. Send {"csr": "<the CSR as PEM, or Base64 of its DER>"} with Content-Type: application/json.'));
+        reject(new HttpProblem('SIGNER_BAD_JSON', 'The request body is not valid JSON. Send {"csr": "<the CSR as PEM, or Base64 of its DER>"} with Content-Type: application/json.'));
       }
     }));
     req.on('error', (error) => finish(() => reject(error)));

@@ -81,7 +81,8 @@ export async function startSignerServer(given: SignerServerOptions): Promise<Sig
     const started = performance.now();
     const path = (req.url ?? '/').split('?')[0]!;
     res.on('close', () => log(`${new Date().toISOString()} signer ${printable(req.method ?? '-')} ${printable(path)} ${res.statusCode} ${Math.round(performance.now() - started)}ms`));
-    route(req, res, path).catch((error: unknown) => answerError(res, error, log));
+    // Anything thrown becomes an answer (problem.ts); nothing reaches the process.
+    route(req, res, path).catch((error: unknown) => sendProblem(res, error, log));
   };
 
   const route = async (req: IncomingMessage, res: ServerResponse, path: string) => {
@@ -91,12 +92,12 @@ export async function startSignerServer(given: SignerServerOptions): Promise<Sig
     }
     // Authenticate before routing: without the token, nobody learns which paths exist.
     if (!accepts(req.headers.authorization)) {
-      throw new HttpProblem(401, 'SIGNER_AUTH', req.headers.authorization
+      throw new HttpProblem('SIGNER_AUTH', req.headers.authorization
         ? 'The bearer token is not the signer\'s token. Use the token the signer was started with (CERTPUSH_SIGNER_TOKEN).'
         : 'Authorization is missing: send "Authorization: Bearer <the signer token>".', { headers: { 'www-authenticate': 'Bearer' } });
     }
     const target = routes[path];
-    if (!target) throw new HttpProblem(404, 'SIGNER_NOT_FOUND', `There is no ${path} on the signer. It serves POST ${SIGNER_PATHS.sign}, GET ${SIGNER_PATHS.vendorCertificate} and GET ${SIGNER_PATHS.health}.`);
+    if (!target) throw new HttpProblem('SIGNER_NOT_FOUND', `There is no ${path} on the signer. It serves POST ${SIGNER_PATHS.sign}, GET ${SIGNER_PATHS.vendorCertificate} and GET ${SIGNER_PATHS.health}.`);
     if (req.method !== target.method) throw methodNotAllowed(target.method);
     await target.handle(req, res);
   };
@@ -142,12 +143,12 @@ async function sign(req: IncomingMessage, res: ServerResponse, options: SignerSe
 function csrFromBody(body: unknown): string | Buffer {
   const csr = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>).csr : undefined;
   if (typeof csr !== 'string' || csr.trim() === '') {
-    throw new HttpProblem(400, 'SIGNER_BAD_REQUEST', 'The body must be a JSON object {"csr": "<the CSR as PEM, or Base64 of its DER>"}.');
+    throw new HttpProblem('SIGNER_BAD_REQUEST', 'The body must be a JSON object {"csr": "<the CSR as PEM, or Base64 of its DER>"}.');
   }
   if (csr.includes('-----BEGIN ')) return csr;
   const base64 = csr.replace(/\s+/g, '');
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(base64) || base64.length % 4 === 1) {
-    throw new HttpProblem(400, 'SIGNER_BAD_REQUEST', '"csr" is neither PEM ("-----BEGIN CERTIFICATE REQUEST-----") nor Base64 of the CSR\'s DER.');
+    throw new HttpProblem('SIGNER_BAD_REQUEST', '"csr" is neither PEM ("-----BEGIN CERTIFICATE REQUEST-----") nor Base64 of the CSR\'s DER.');
   }
   return Buffer.from(base64, 'base64');
 }
@@ -157,26 +158,9 @@ function vendorStatus(cert: Certificate): VendorCertificateStatus {
 }
 
 function methodNotAllowed(allowed: string): HttpProblem {
-  return new HttpProblem(405, 'SIGNER_METHOD_NOT_ALLOWED', `Use ${allowed} for this path.`, { headers: { allow: allowed } });
+  return new HttpProblem('SIGNER_METHOD_NOT_ALLOWED', `Use ${allowed} for this path.`, { headers: { allow: allowed } });
 }
 
-/** Turn anything thrown while handling a request into an answer; never let it reach the process. */
-function answerError(res: ServerResponse, error: unknown, log: (line: string) => void): void {
-  let problem: HttpProblem;
-  if (error instanceof HttpProblem) problem = error;
-  else if (error instanceof FindingsError) problem = new HttpProblem(422, error.code, error.message, { findings: error.findings });
-  // Other CertpushErrors come from reading the CSR (not PKCS#10, wrong PEM block): the request's content is wrong.
-  else if (error instanceof CertpushError) problem = new HttpProblem(422, error.code, error.message);
-  else {
-    log(`signer: unexpected error: ${(error as Error)?.stack ?? String(error)}`);
-    problem = new HttpProblem(500, 'SIGNER_INTERNAL', 'The signer failed unexpectedly; its log has the details. Try again, and report it if it persists.');
-  }
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  sendProblem(res, problem);
-}
 
 function listen(server: http.Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import crypto, { type KeyObject } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { checkPushCertificateImport, type ImportCandidate, type ImportContext, MDM_TOPIC_PREFIX, readUploadedPushCertificate } from '../../src/mdm/push-cert-import.ts';
-import { FindingsError } from '../../src/mdm/push-cert-request.ts';
+import { FindingsError, signPushCertRequest } from '../../src/mdm/push-cert-request.ts';
+import { createCsr } from '../../src/pki/csr.ts';
+import { loadIdentity } from '../../src/pki/identity.ts';
 import { type Certificate, parseCertificate } from '../../src/pki/certificate.ts';
 import { issueCertificate } from '../../src/pki/issue.ts';
 import { generateRsaKey, parsePrivateKey, privateKeyToPem, spkiOf } from '../../src/pki/key.ts';
@@ -151,12 +153,49 @@ describe('readUploadedPushCertificate', () => {
 
   it('refuses a CSR and explains that it is the file that goes to Apple', () => {
     const error = throwsCode(() => readUploadedPushCertificate(toPem('CERTIFICATE REQUEST', crypto.randomBytes(64)), {}), 'PUSH_CERT_MISSING');
-    assert.match(error.message, /That is the CSR/);
+    assert.match(error.message, /certificate signing request \(PEM/);
   });
 
   it('refuses a PEM certificate that is cut off', async () => {
     const push = await issued();
     throwsCode(() => readUploadedPushCertificate(push.pem.slice(0, 400), {}), 'PEM_TRUNCATED');
+  });
+});
+
+describe('readUploadedPushCertificate and the files uploaded by mistake', () => {
+  async function signedRequest() {
+    const pki = await testPki();
+    const csr = await createCsr(generateRsaKey(), { CN: 'Customer One', O: 'Acme', C: 'US' });
+    const signed = await signPushCertRequest({ csr: csr.der, vendor: loadIdentity({ cert: pki.vendor.cert, key: pki.vendor.key }), intermediate: parseCertificate(pki.wwdr.cert), root: parseCertificate(pki.appleRoot.cert) });
+    return { csr, request: signed.request, plist: signed.plist };
+  }
+
+  it('names the push certificate request (.b64) as the file that goes to identity.apple.com/pushcert', async () => {
+    const { request } = await signedRequest();
+    for (const input of [request, Buffer.from(request), `${request.replace(/(.{76})/g, '$1\n')}\n`]) {
+      const error = throwsCode(() => readUploadedPushCertificate(input, {}), 'PUSH_CERT_IS_REQUEST');
+      assert.match(error.message, /push certificate request .*identity\.apple\.com\/pushcert — not the certificate Apple issues/);
+    }
+  });
+
+  it('names the request\'s XML plist too, instead of reading its chain as the vendor certificate', async () => {
+    const { plist } = await signedRequest();
+    const error = throwsCode(() => readUploadedPushCertificate(plist, {}), 'PUSH_CERT_IS_REQUEST');
+    assert.doesNotMatch(error.message, /vendor|mismatch/i);
+  });
+
+  it('names a CSR as DER, or Base64 of its DER, as the CSR', async () => {
+    const { csr } = await signedRequest();
+    for (const input of [csr.der, csr.der.toString('base64')]) {
+      const error = throwsCode(() => readUploadedPushCertificate(input, {}), 'PUSH_CERT_MISSING');
+      assert.match(error.message, /certificate signing request \(DER\)/);
+    }
+  });
+
+  it('names an empty upload as empty, as text or bytes, whitespace included', () => {
+    for (const input of ['', '  \n', Buffer.alloc(0)]) {
+      assert.match(throwsCode(() => readUploadedPushCertificate(input, {}), 'PUSH_CERT_UNREADABLE').message, /The upload is empty/);
+    }
   });
 });
 

@@ -70,7 +70,7 @@ describe('signer client', () => {
   });
 
   it('says the token was rejected', async () => {
-    const error = await rejectsCode(() => createSignerClient({ url: http1.server.url, token: 'y'.repeat(32) }).sign('csr'), 'SIGNER_AUTH');
+    const error = await rejectsCode(() => createSignerClient({ url: http1.server.url, token: 'y'.repeat(32) }).sign('csr'), 'SIGNER_TOKEN_REJECTED');
     assert.match(error.message, /rejected the token: check CERTPUSH_SIGNER_TOKEN/);
   });
 

@@ -58,7 +58,7 @@ export function mdmCheckinRoutes(app: FastifyInstance, ctx: ServiceContext): voi
       const { tid } = request.params as { tid: string };
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       await authorizeCheckin(ctx, request, tid, body);
-      if (body.length === 0) throw new ServiceError(400, 'CHECKIN_EMPTY', 'The check-in body is empty: send the webhook event or the check-in plist.');
+      if (body.length === 0) throw new ServiceError('CHECKIN_EMPTY', 'The check-in body is empty: send the webhook event or the check-in plist.');
       const type = String(request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
       const outcome = await receiveCheckin(ctx, tid, body, type);
       // nanomdm and MicroMDM count anything but 200 as a failed webhook.
@@ -102,9 +102,9 @@ async function authorizeCheckin(ctx: ServiceContext, request: FastifyRequest, ti
   }
   const signature = request.headers['x-hmac-signature'];
   if (typeof signature !== 'string' || signature.trim() === '') {
-    throw new ServiceError(401, 'AUTH_REQUIRED', 'A check-in needs the tenant\'s API key ("Authorization: Bearer <key>", or Basic auth with the key as password) or an X-Hmac-Signature made with the tenant\'s check-in secret (PUT …/mdm/checkin-secret; nanomdm: -webhook-hmac-key).');
+    throw new ServiceError('AUTH_REQUIRED', 'A check-in needs the tenant\'s API key ("Authorization: Bearer <key>", or Basic auth with the key as password) or an X-Hmac-Signature made with the tenant\'s check-in secret (PUT …/mdm/checkin-secret; nanomdm: -webhook-hmac-key).');
   }
   if (!(await checkinSignatureValid(ctx, tid, body, signature))) {
-    throw new ServiceError(401, 'CHECKIN_BAD_SIGNATURE', 'X-Hmac-Signature does not match the body: it must be the Base64 HMAC-SHA256 of the exact body with this tenant\'s check-in secret. Give nanomdm the secret PUT …/mdm/checkin-secret returned as -webhook-hmac-key (a new PUT replaces it).');
+    throw new ServiceError('CHECKIN_BAD_SIGNATURE', 'X-Hmac-Signature does not match the body: it must be the Base64 HMAC-SHA256 of the exact body with this tenant\'s check-in secret. Give nanomdm the secret PUT …/mdm/checkin-secret returned as -webhook-hmac-key (a new PUT replaces it).');
   }
 }

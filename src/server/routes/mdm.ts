@@ -3,6 +3,8 @@ import type { ServiceContext } from '../../service/context.ts';
 import { generateMdmCsr, getMdmCert, importPushCertificate, requestSignature, uploadSignedRequest } from '../../service/mdm-push-cert.ts';
 import { actorOf, requireTenantAccess } from '../auth.ts';
 import { json, problems, WITH_BODY } from '../openapi/responses.ts';
+import { pushCertificateJson } from '../certificate-uploads.ts';
+import { replyProblem } from '../problem.ts';
 import { tenantParams } from './params.ts';
 
 
@@ -64,11 +66,13 @@ export function mdmRoutes(app: FastifyInstance, ctx: ServiceContext): void {
     const { tid } = request.params as { tid: string };
     requireTenantAccess(request, tid);
     const view = await getMdmCert(ctx, tid);
-    if (!view.pendingRequest) return reply.status(404).type('application/problem+json').send({ type: 'about:blank', title: 'Not Found', status: 404, code: 'MDM_NO_REQUEST', detail: 'There is no signed request waiting for Apple. Create a CSR and have it signed first.' });
+    if (!view.pendingRequest) return replyProblem(reply, 'MDM_NO_REQUEST', 'There is no signed request waiting for Apple. Create a CSR and have it signed first.');
     return reply.type('text/plain').header('content-disposition', 'attachment; filename="push-cert-request.b64"').send(`${view.pendingRequest}\n`);
   });
 
   app.put('/v1/tenants/:tid/mdm/push-cert', {
+    // Besides JSON, the file as it is: PEM, DER, Base64 text, or multipart (certificate-uploads.ts).
+    config: { certificateUpload: pushCertificateJson },
     schema: {
       operationId: 'importMdmPushCert', summary: 'Import Apple\'s MDM push certificate (PEM, Base64 DER, or PKCS#12 with password)', tags: ['mdm'], params: tenantParams,
       description: 'The certificate Apple issued for the signed request. Send it as JSON, or as the file itself: '

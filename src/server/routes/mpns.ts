@@ -3,12 +3,15 @@ import type { ServiceContext } from '../../service/context.ts';
 import { getMpnsCredential, putMpnsCredential } from '../../service/mpns-credential.ts';
 import { actorOf, requireTenantAccess } from '../auth.ts';
 import { json, problems, WITH_BODY } from '../openapi/responses.ts';
+import { mpnsCredentialJson } from '../certificate-uploads.ts';
 import { tenantParams } from './params.ts';
 
 
 /** The tenant's MPNS authenticated web service certificate. */
 export function mpnsRoutes(app: FastifyInstance, ctx: ServiceContext): void {
   app.put('/v1/tenants/:tid/mpns/credential', {
+    // Besides JSON: PEM holding the certificate and key, or multipart with a PKCS#12 and its password.
+    config: { certificateUpload: mpnsCredentialJson },
     schema: {
       operationId: 'installMpnsCredential', summary: 'Install the MPNS web service certificate (PKCS#12 or PEM); returns the Service Name', tags: ['mpns'], params: tenantParams,
       description: 'Give {"pkcs12": "<Base64>", "password": "…"} or {"certificate": "<PEM>", "key": "<PEM>"}. The certificate must allow client authentication and chain to an allowed MPNS root.',

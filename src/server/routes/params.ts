@@ -1,5 +1,8 @@
-/** Path parameter schemas shared by the routes: ids are short strings (ten_…, dev_…, ntf_…). */
-const id = { type: 'string', maxLength: 64 } as const;
+/**
+ * Path parameter schemas shared by the routes: ids are short strings (ten_…, dev_…, ntf_…), never
+ * empty — `GET /v1/tenants/` is refused naming the missing id, not looked up as tenant "".
+ */
+const id = { type: 'string', minLength: 1, maxLength: 64 } as const;
 
 export const tenantParams = { type: 'object', properties: { tid: id }, required: ['tid'] } as const;
 export const deviceParams = { type: 'object', properties: { tid: id, id }, required: ['tid', 'id'] } as const;
