@@ -52,8 +52,6 @@ export class DeliveryWorker {
   readonly senders: PlatformSenders;
   /** Push endpoints that stopped answering, shared by every tenant that sends there. */
   readonly circuits: CircuitBreaker;
-  /** Notifications' creation times (their retry window starts there), by id. */
-  readonly #createdAt = new Map<string, number>();
   readonly #inFlight = new Set<Promise<void>>();
   #running = false;
   #loop: Promise<void> | null = null;
@@ -180,15 +178,9 @@ export class DeliveryWorker {
   }
 
   /** Each row's retry window: its notification's expiration, else its creation plus the policy's window. */
-  async #windows(rows: ClaimedDelivery[]): Promise<Map<string, RetryWindow>> {
-    const missing = [...new Set(rows.filter((r) => r.expiresAt === null && !this.#createdAt.has(r.notificationId)).map((r) => r.notificationId))];
-    if (missing.length > 0) {
-      // Bounded: a fan-out's rows share one notification, so this holds few entries at a time.
-      if (this.#createdAt.size > 10_000) this.#createdAt.clear();
-      for (const [id, at] of await this.#ctx.store.notifications.createdAt(missing)) this.#createdAt.set(id, at);
-    }
+  #windows(rows: ClaimedDelivery[]): Map<string, RetryWindow> {
     const out = new Map<string, RetryWindow>();
-    for (const r of rows) out.set(r.notificationId, { expiresAt: r.expiresAt, createdAt: this.#createdAt.get(r.notificationId) ?? Date.now() });
+    for (const r of rows) out.set(r.notificationId, { expiresAt: r.expiresAt, createdAt: r.notificationCreatedAt });
     return out;
   }
 
@@ -212,7 +204,7 @@ export class DeliveryWorker {
     const groups = new Map<string, ClaimedDelivery[]>();
     const payloads = new Map<string, NotificationPayload>();
     const policy = this.#policy;
-    const windows = await this.#windows(rows);
+    const windows = this.#windows(rows);
 
     for (const row of rows) {
       if (row.platform === null) updates.push(rowUpdate(row.id, row.attempts, { class: 'rejected', status: null, reason: 'DeviceDeleted' }, null, policy, now));
