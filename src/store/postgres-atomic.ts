@@ -38,7 +38,9 @@ function inlined(query: CompiledQuery): string | null {
 
 function literal(value: unknown): string | null {
   if (value === null || value === undefined) return 'NULL';
-  if (typeof value === 'string') return pg.escapeLiteral(value);
+  // A NUL would end the simple protocol's query text early: such a value takes the parameter
+  // path, where PostgreSQL refuses it by name.
+  if (typeof value === 'string') return value.includes('\0') ? null : pg.escapeLiteral(value);
   if (typeof value === 'number') return Number.isFinite(value) ? `'${value}'` : null;
   if (typeof value === 'bigint' || typeof value === 'boolean') return `'${value}'`;
   return null;

@@ -30,6 +30,16 @@ for (const backend of await backends()) {
       assert.equal(row!.z, null);
     });
 
+    it('never stores a value cut short at a NUL character: it is stored whole or refused', async () => {
+      const store = await backend.open();
+      const { db, atomic } = store.database;
+      const value = "before\0after'); DELETE FROM meta; --";
+      await store.setMeta('kept', 'yes');
+      const outcome = await runAtomically(db, atomic, [db.insertInto('meta').values({ key: 'nul', value }).compile()]).then(() => 'stored', () => 'refused');
+      assert.equal(await store.getMeta('nul'), outcome === 'stored' ? value : undefined);
+      assert.equal(await store.getMeta('kept'), 'yes');
+    });
+
     it('applies none of the statements when one fails, and reports its error', async () => {
       const store = await backend.open();
       const { db, atomic } = store.database;
