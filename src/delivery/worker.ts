@@ -52,14 +52,14 @@ export class DeliveryWorker {
   readonly senders: PlatformSenders;
   /** Push endpoints that stopped answering, shared by every tenant that sends there. */
   readonly circuits: CircuitBreaker;
-  /** Notifications' creation times (their retry window starts there), by id. */
-  readonly #createdAt = new Map<string, number>();
   readonly #inFlight = new Set<Promise<void>>();
   #running = false;
   #loop: Promise<void> | null = null;
   #wake: (() => void) | null = null;
   /** Paused tenant platforms (`tenant\0platform`), and tenants with nothing left to send (all paused). */
   #pausedCache: { at: number; platforms: Set<string>; tenants: Set<string> } = { at: 0, platforms: new Set(), tenants: new Set() };
+  #pausesRead: Promise<void> | null = null;
+  #pausesGeneration = 0;
   /** A wake-up that came while the loop was busy: the next idle wait returns at once. */
   #woken = false;
   #unsubscribe: (() => void) | null = null;
@@ -99,7 +99,7 @@ export class DeliveryWorker {
   /** A tenant's credential changed: rebuild its clients on next use. */
   credentialChanged(tenantId: string): void {
     this.senders.invalidate(tenantId);
-    this.#pausedCache.at = 0;
+    this.#pausesChanged();
     this.wake();
   }
 
@@ -180,27 +180,49 @@ export class DeliveryWorker {
   }
 
   /** Each row's retry window: its notification's expiration, else its creation plus the policy's window. */
-  async #windows(rows: ClaimedDelivery[]): Promise<Map<string, RetryWindow>> {
-    const missing = [...new Set(rows.filter((r) => r.expiresAt === null && !this.#createdAt.has(r.notificationId)).map((r) => r.notificationId))];
-    if (missing.length > 0) {
-      // Bounded: a fan-out's rows share one notification, so this holds few entries at a time.
-      if (this.#createdAt.size > 10_000) this.#createdAt.clear();
-      for (const [id, at] of await this.#ctx.store.notifications.createdAt(missing)) this.#createdAt.set(id, at);
-    }
+  #windows(rows: ClaimedDelivery[]): Map<string, RetryWindow> {
     const out = new Map<string, RetryWindow>();
-    for (const r of rows) out.set(r.notificationId, { expiresAt: r.expiresAt, createdAt: this.#createdAt.get(r.notificationId) ?? Date.now() });
+    for (const r of rows) out.set(r.notificationId, { expiresAt: r.expiresAt, createdAt: r.notificationCreatedAt });
     return out;
   }
 
+  /**
+   * The pauses, at most a second old. A list that is merely old is refreshed behind the claim
+   * that uses it (a pause takes effect within the second either way), so a push woken by a
+   * NOTIFY does not wait for that query; after a change this process knows of (a pause, a new
+   * credential) the fresh list is waited for.
+   */
   async #paused(): Promise<{ platforms: Set<string>; tenants: Set<string> }> {
     if (Date.now() - this.#pausedCache.at > 1000) {
-      const pauses = await this.#ctx.store.tenants.pausedPlatforms();
-      const platforms = new Set(pauses.map((p) => `${p.tenantId}\u0000${p.platform}`));
-      // A tenant is left out of claims only when nothing of it can go: 'all', or both platforms.
-      const tenants = new Set(pauses.filter((p) => p.platform === 'all' || (platforms.has(`${p.tenantId}\u0000mdm`) && platforms.has(`${p.tenantId}\u0000mpns`))).map((p) => p.tenantId));
-      this.#pausedCache = { at: Date.now(), platforms, tenants };
+      if (!this.#pausesRead) {
+        const read: Promise<void> = this.#readPauses().finally(() => {
+          if (this.#pausesRead === read) this.#pausesRead = null;
+        });
+        // Logged once here; a caller that waits also gets the error.
+        read.catch((error: Error) => this.#options.log?.('warn', 'reading paused tenants failed', { error: error.message }));
+        this.#pausesRead = read;
+      }
+      if (this.#pausedCache.at === 0) await this.#pausesRead;
     }
     return this.#pausedCache;
+  }
+
+  async #readPauses(): Promise<void> {
+    const generation = this.#pausesGeneration;
+    const pauses = await this.#ctx.store.tenants.pausedPlatforms();
+    // A change since the read began makes it stale: the next call reads again.
+    if (generation !== this.#pausesGeneration) return;
+    const platforms = new Set(pauses.map((p) => `${p.tenantId}\u0000${p.platform}`));
+    // A tenant is left out of claims only when nothing of it can go: 'all', or both platforms.
+    const tenants = new Set(pauses.filter((p) => p.platform === 'all' || (platforms.has(`${p.tenantId}\u0000mdm`) && platforms.has(`${p.tenantId}\u0000mpns`))).map((p) => p.tenantId));
+    this.#pausedCache = { at: Date.now(), platforms, tenants };
+  }
+
+  /** Pauses changed (here, or a credential was replaced): the next claim reads them first. */
+  #pausesChanged(): void {
+    this.#pausesGeneration++;
+    this.#pausesRead = null;
+    this.#pausedCache.at = 0;
   }
 
   async #process(rows: ClaimedDelivery[]): Promise<void> {
@@ -212,7 +234,7 @@ export class DeliveryWorker {
     const groups = new Map<string, ClaimedDelivery[]>();
     const payloads = new Map<string, NotificationPayload>();
     const policy = this.#policy;
-    const windows = await this.#windows(rows);
+    const windows = this.#windows(rows);
 
     for (const row of rows) {
       if (row.platform === null) updates.push(rowUpdate(row.id, row.attempts, { class: 'rejected', status: null, reason: 'DeviceDeleted' }, null, policy, now));
@@ -287,7 +309,7 @@ export class DeliveryWorker {
     }
     for (const { tenantId, platform, reason } of paused.values()) {
       await store.tenants.pause(tenantId, reason, Date.now(), platform);
-      this.#pausedCache.at = 0;
+      this.#pausesChanged();
       this.#options.onEvent?.({ type: 'tenant.paused', tenantId, reason, platform });
       this.#options.log?.('warn', 'tenant platform paused: its credential was refused; its rows wait until it is replaced', { tenantId, platform, reason });
     }

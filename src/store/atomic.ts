@@ -10,8 +10,8 @@ import type { Schema } from './schema.ts';
 export type AtomicRunner = (queries: readonly CompiledQuery[]) => Promise<Array<QueryResult<Record<string, unknown>>>>;
 
 /**
- * Run `queries` atomically with `runner` when the database has one (SQLite), else in a Kysely
- * transaction (PostgreSQL). Rows are as the database returns them: select single-word column
+ * Run `queries` atomically with `runner` when the database has one (both do: sqlite-dialect.ts,
+ * postgres-atomic.ts), else in a Kysely transaction. Rows are as the database returns them: select single-word column
  * names or aliases, which read the same with or without the CamelCasePlugin.
  */
 export async function runAtomically(db: Kysely<Schema>, runner: AtomicRunner | undefined, queries: readonly CompiledQuery[]): Promise<Array<QueryResult<Record<string, unknown>>>> {

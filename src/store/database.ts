@@ -3,8 +3,9 @@ import path from 'node:path';
 import { CamelCasePlugin, Kysely, Migrator, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { CertpushError } from '../errors.ts';
-import type { AtomicRunner } from './atomic.ts';
+import { type AtomicRunner, runAtomically } from './atomic.ts';
 import { type Dialect, migrationProvider } from './migrations.ts';
+import { postgresAtomic } from './postgres-atomic.ts';
 import type { Schema } from './schema.ts';
 import { nodeSqliteDialect } from './sqlite-dialect.ts';
 import { ensureIncrementalVacuum } from './sqlite-space.ts';
@@ -19,7 +20,10 @@ export interface Database {
   dialect: Dialect;
   /** Where the data lives, for messages ("sqlite:/path/certpush.db", "postgres://host/db"). */
   location: string;
-  /** SQLite: runs a transaction's statements in one message to its thread (see atomic.ts). */
+  /**
+   * Runs a transaction's statements in one message: to SQLite's writer thread, or to PostgreSQL
+   * as one implicit transaction (atomic.ts, postgres-atomic.ts).
+   */
   atomic?: AtomicRunner;
   close(): Promise<void>;
 }
@@ -38,7 +42,8 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
     survivePoolErrors(pool, options.onConnectionError ?? logConnectionError);
     const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] });
     const url = new URL(options.databaseUrl);
-    database = { db, dialect: 'postgres', location: `postgres://${url.host}${url.pathname}`, close: () => db.destroy() };
+    const atomic = postgresAtomic(pool, (queries) => runAtomically(db, undefined, queries));
+    database = { db, dialect: 'postgres', location: `postgres://${url.host}${url.pathname}`, atomic, close: () => db.destroy() };
   } else {
     fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
     const file = path.join(options.dataDir, SQLITE_FILE);

@@ -19,6 +19,8 @@ export interface ClaimedDelivery {
   deviceInvalidAt: number | null;
   payload: string;
   expiresAt: number | null;
+  /** The notification's creation: where its retry window starts when it has no expiration. */
+  notificationCreatedAt: number;
 }
 
 /** What an attempt left behind: final (state ≠ pending) or a retry at `nextAttemptAt`. */
@@ -82,31 +84,43 @@ export function deliveriesRepository(db: Kysely<Schema>, dialect: Dialect, atomi
       const start = rotation++ % all.length;
       const tenants = [...all.slice(start), ...all.slice(0, start)].slice(0, TENANTS_PER_CLAIM);
       const share = Math.max(1, Math.ceil(options.limit / tenants.length));
-      let ids: number[];
       if (dialect === 'postgres') {
-        const { rows } = await sql<{ id: number }>`
-          UPDATE deliveries SET next_attempt_at = ${leaseEnd}, leased_by = ${options.workerId}
-          WHERE id IN (
-            SELECT d.id FROM unnest(${tenants}::text[]) AS t(tenant_id)
-            CROSS JOIN LATERAL (
-              SELECT id FROM deliveries
-              WHERE tenant_id = t.tenant_id AND state = 'pending' AND next_attempt_at <= ${now}
-              ORDER BY next_attempt_at, id LIMIT ${share}
-              FOR UPDATE SKIP LOCKED
-            ) d
+        // One statement claims and reads what sending needs. Its commit does not wait for the
+        // WAL flush (synchronous_commit off for this transaction only, set in the statement so
+        // it needs no BEGIN): a claim lost to a database crash leaves its rows due as they were,
+        // sent again by whoever claims them next — the at-least-once a worker's crash already
+        // gives — and it takes a disk flush (several ms) off every push's way to APNs.
+        const { rows } = await sql<ClaimedDelivery>`
+          WITH claimed AS (
+            UPDATE deliveries SET next_attempt_at = ${leaseEnd}, leased_by = ${options.workerId}
+            WHERE id IN (
+              SELECT d.id FROM unnest(${tenants}::text[]) AS t(tenant_id)
+              CROSS JOIN LATERAL (
+                SELECT id FROM deliveries
+                WHERE tenant_id = t.tenant_id AND state = 'pending' AND next_attempt_at <= ${now}
+                ORDER BY next_attempt_at, id LIMIT ${share}
+                FOR UPDATE SKIP LOCKED
+              ) d
+            ) AND (SELECT set_config('synchronous_commit', 'off', true)) = 'off'
+            RETURNING id, notification_seq, tenant_id, device_id, attempts
           )
-          RETURNING id`.execute(db);
-        ids = rows.map((r) => Number(r.id));
-      } else {
-        // One process owns an SQLite database: one statement per tenant, all in one transaction
-        // sent to its writer thread at once.
-        const results = await runAtomically(db, atomic, tenants.map((tenant) => sql`
-          UPDATE deliveries SET next_attempt_at = ${leaseEnd}, leased_by = ${options.workerId}
-          WHERE id IN (SELECT id FROM deliveries WHERE tenant_id = ${tenant} AND state = 'pending' AND next_attempt_at <= ${now}
-                       ORDER BY next_attempt_at, id LIMIT ${share})
-          RETURNING id`.compile(db)));
-        ids = results.flatMap((r) => r.rows.map((row) => Number(row.id)));
+          SELECT c.id, n.id AS notification_id, c.tenant_id, c.device_id, c.attempts,
+                 dv.platform, dv.token, dv.push_magic, dv.topic, dv.invalid_at AS device_invalid_at,
+                 n.payload, n.expires_at, n.created_at AS notification_created_at
+          FROM claimed c
+          JOIN notifications n ON n.seq = c.notification_seq
+          LEFT JOIN devices dv ON dv.id = c.device_id
+          ORDER BY c.id`.execute(db);
+        return rows.map((r) => ({ ...r, id: Number(r.id) }));
       }
+      // One process owns an SQLite database: one statement per tenant, all in one transaction
+      // sent to its writer thread at once.
+      const results = await runAtomically(db, atomic, tenants.map((tenant) => sql`
+        UPDATE deliveries SET next_attempt_at = ${leaseEnd}, leased_by = ${options.workerId}
+        WHERE id IN (SELECT id FROM deliveries WHERE tenant_id = ${tenant} AND state = 'pending' AND next_attempt_at <= ${now}
+                     ORDER BY next_attempt_at, id LIMIT ${share})
+        RETURNING id`.compile(db)));
+      const ids = results.flatMap((r) => r.rows.map((row) => Number(row.id)));
       const out: ClaimedDelivery[] = [];
       for (const batch of chunk(ids, 500)) {
         out.push(...await db.selectFrom('deliveries')
@@ -115,7 +129,7 @@ export function deliveriesRepository(db: Kysely<Schema>, dialect: Dialect, atomi
           .select([
             'deliveries.id', 'notifications.id as notificationId', 'deliveries.tenantId', 'deliveries.deviceId', 'deliveries.attempts',
             'devices.platform', 'devices.token', 'devices.pushMagic', 'devices.topic', 'devices.invalidAt as deviceInvalidAt',
-            'notifications.payload', 'notifications.expiresAt',
+            'notifications.payload', 'notifications.expiresAt', 'notifications.createdAt as notificationCreatedAt',
           ])
           .where('deliveries.id', 'in', batch)
           .orderBy('deliveries.id')

@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { DeviceTable, Schema } from './schema.ts';
 import { newId } from './ids.ts';
+import { prepareQuery } from './prepared-query.ts';
 import type { DeviceStore } from './roles/devices.ts';
 
 export type Device = Selectable<DeviceTable>;
@@ -48,6 +49,12 @@ function upsert(db: Kysely<Schema>, tenantId: string, inputs: DeviceInput[], now
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export function devicesRepository(db: Kysely<Schema>): DeviceStore {
+  // The device listing and its count answer most API requests (a console page, an MDM server's
+  // sync): compiled once, not per request.
+  const listQueries = new Map<string, ReturnType<typeof prepareQuery<Device, 'tenantId' | 'platform' | 'search' | 'enrollmentId' | 'after' | 'limit'>>>();
+  const countQuery = prepareQuery<{ total: number; invalid: number }, 'tenantId'>(db, (param) => db.selectFrom('devices')
+    .select((eb) => [eb.fn.countAll<number>().as('total'), eb.fn.count<number>('invalidAt').as('invalid')])
+    .where('tenantId', '=', param('tenantId')));
   return {
     /**
      * Insert or update devices by (tenant, platform, token). Re-registering an invalidated device
@@ -96,19 +103,27 @@ export function devicesRepository(db: Kysely<Schema>): DeviceStore {
       return out;
     },
     async list(tenantId: string, filter: DeviceFilter): Promise<Device[]> {
-      let q = db.selectFrom('devices').selectAll().where('tenantId', '=', tenantId);
-      if (filter.platform) q = q.where('platform', '=', filter.platform);
-      if (filter.status === 'active') q = q.where('invalidAt', 'is', null);
-      if (filter.status === 'invalid') q = q.where('invalidAt', 'is not', null);
-      if (filter.search) q = q.where('token', 'like', `%${filter.search.replace(/[%_\\]/g, (c) => `\\${c}`)}%`);
-      if (filter.enrollmentId) q = q.where('enrollmentId', '=', filter.enrollmentId);
-    if (filter.after) q = q.where('id', '>', filter.after);
-      return q.orderBy('id').limit(filter.limit).execute();
+      // One prepared query per combination of filters given (at most 2^5 · 3 shapes).
+      const shape = [filter.platform ? 'p' : '', filter.status ?? '', filter.search ? 's' : '', filter.enrollmentId ? 'e' : '', filter.after ? 'a' : ''].join(',');
+      let query = listQueries.get(shape);
+      if (!query) {
+        query = prepareQuery<Device, 'tenantId' | 'platform' | 'search' | 'enrollmentId' | 'after' | 'limit'>(db, (param) => {
+          let q = db.selectFrom('devices').selectAll().where('tenantId', '=', param('tenantId'));
+          if (filter.platform) q = q.where('platform', '=', param('platform'));
+          if (filter.status === 'active') q = q.where('invalidAt', 'is', null);
+          if (filter.status === 'invalid') q = q.where('invalidAt', 'is not', null);
+          if (filter.search) q = q.where('token', 'like', param('search'));
+          if (filter.enrollmentId) q = q.where('enrollmentId', '=', param('enrollmentId'));
+          if (filter.after) q = q.where('id', '>', param('after'));
+          return q.orderBy('id').limit(param('limit'));
+        });
+        listQueries.set(shape, query);
+      }
+      const search = filter.search ? `%${filter.search.replace(/[%_\\]/g, (c) => `\\${c}`)}%` : undefined;
+      return (await query({ tenantId, platform: filter.platform, search, enrollmentId: filter.enrollmentId, after: filter.after, limit: filter.limit })).rows;
     },
     async count(tenantId: string): Promise<{ total: number; invalid: number }> {
-      const row = await db.selectFrom('devices')
-        .select((eb) => [eb.fn.countAll<number>().as('total'), eb.fn.count<number>('invalidAt').as('invalid')])
-        .where('tenantId', '=', tenantId).executeTakeFirstOrThrow();
+      const row = (await countQuery({ tenantId })).rows[0]!;
       return { total: Number(row.total), invalid: Number(row.invalid) };
     },
     async remove(tenantId: string, id: string): Promise<boolean> {

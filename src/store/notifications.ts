@@ -3,6 +3,7 @@ import { type AtomicRunner, runAtomically } from './atomic.ts';
 import type { NotificationTable, Schema } from './schema.ts';
 import type { Platform } from './devices.ts';
 import { newId } from './ids.ts';
+import type { QueueSignal } from './queue-signal.ts';
 
 export type Notification = Selectable<NotificationTable>;
 
@@ -20,14 +21,23 @@ export interface NewNotification {
 
 const ID_BATCH = 500;
 
+export interface CreateOptions {
+  /** Record this audit entry in the same transaction; `total` is added to its detail. */
+  audit?: { actor: string; action: string; detail?: Record<string, unknown> };
+  /** Wake the workers once the rows are committed (in the transaction when the signal can). */
+  queue?: QueueSignal;
+}
+
 export function notificationsRepository(db: Kysely<Schema>, atomic?: AtomicRunner): import('./roles/delivery-queue.ts').NotificationStore {
   return {
     /**
      * Create a notification and fan it out into one pending delivery row per active device of
      * its platforms, in one transaction: a crash leaves either all rows or none. The fan-out is
-     * INSERT … SELECT, so 100,000 devices never pass through this process.
+     * INSERT … SELECT, so 100,000 devices never pass through this process. The audit entry and
+     * the workers' wake-up go in the same transaction (`options`): on PostgreSQL a send is one
+     * commit — one WAL flush — rather than three.
      */
-    async create(input: NewNotification, now = Date.now()): Promise<Notification> {
+    async create(input: NewNotification, now = Date.now(), options: CreateOptions = {}): Promise<Notification> {
       const id = newId('ntf');
       // Deliveries point at the notification's `seq`, which SQLite numbers in a trigger after the
       // insert: the statements below read it with a subquery (evaluated once) rather than wait for it.
@@ -64,11 +74,37 @@ export function notificationsRepository(db: Kysely<Schema>, atomic?: AtomicRunne
         .set((eb) => ({ total: eb.selectFrom('deliveries').select((e) => e.fn.countAll<number>().as('n')).where('notificationSeq', '=', seqOf) }))
         .where('id', '=', id)
         .compile());
-      // Nothing to deliver: complete at once.
-      queries.push(db.updateTable('notifications').set({ completedAt: now }).where('id', '=', id).where('total', '=', 0).compile());
-      await runAtomically(db, atomic, queries);
-      // Read back through Kysely (camel-cased, typed); runAtomically's rows are raw.
-      return db.selectFrom('notifications').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+      if (options.audit) {
+        // The entry's detail names the total, which only the database knows by now: the JSON is
+        // built around it (an integer's decimal text is valid JSON).
+        const { actor, action, detail = {} } = options.audit;
+        const head = `${JSON.stringify({ notificationId: id }).slice(0, -1)},"total":`;
+        const rest = JSON.stringify(detail).slice(1);
+        const tail = rest === '}' ? '}' : `,${rest}`;
+        queries.push(db.insertInto('auditLog')
+          .columns(['tenantId', 'actor', 'action', 'detail', 'at'])
+          .expression(db.selectFrom('notifications').select((eb) => [
+            eb.val(input.tenantId).as('tenantId'), eb.val(actor).as('actor'), eb.val(action).as('action'),
+            sql<string>`cast(${head} as text) || cast(total as text) || cast(${tail} as text)`.as('detail'),
+            eb.val(now).as('at'),
+          ]).where('id', '=', id))
+          .compile());
+      }
+      const wake = options.queue?.onCommit;
+      if (wake) queries.push(wake);
+      // Nothing to deliver: complete at once. RETURNING reads the row back in the same message.
+      queries.push(db.updateTable('notifications')
+        // PostgreSQL types a bare parameter in a CASE as text, which a BIGINT column refuses.
+        .set((eb) => ({ completedAt: eb.case().when('total', '=', 0).then(sql<number>`cast(${now} as bigint)`).else(null).end() }))
+        .where('id', '=', id)
+        .returningAll()
+        .compile());
+      const results = await runAtomically(db, atomic, queries);
+      const notification = camelCased(results.at(-1)!.rows[0]!) as Notification;
+      // Wake the workers now rather than at their next poll. The rows are committed either way:
+      // a lost signal only costs the poll interval, so it never fails the request.
+      if (options.queue && !wake && notification.total > 0) await options.queue.notify().catch(() => {});
+      return notification;
     },
     async get(tenantId: string, id: string): Promise<Notification | undefined> {
       return db.selectFrom('notifications').selectAll().where('tenantId', '=', tenantId).where('id', '=', id).executeTakeFirst();
@@ -115,14 +151,6 @@ export function notificationsRepository(db: Kysely<Schema>, atomic?: AtomicRunne
         .execute();
     },
     /** Mark notifications whose rows are all final as completed; returns the ones just completed. */
-    /** Creation times by id: where a notification without an expiration starts its retry window. */
-    async createdAt(ids: string[]): Promise<Map<string, number>> {
-      const out = new Map<string, number>();
-      for (const batch of chunk(ids, 500)) {
-        for (const r of await db.selectFrom('notifications').select(['id', 'createdAt']).where('id', 'in', batch).execute()) out.set(r.id, r.createdAt);
-      }
-      return out;
-    },
     async completeFinished(ids: string[], now = Date.now()): Promise<Notification[]> {
       if (ids.length === 0) return [];
       return db.updateTable('notifications')
@@ -135,6 +163,11 @@ export function notificationsRepository(db: Kysely<Schema>, atomic?: AtomicRunne
         .execute();
     },
   };
+}
+
+/** A row as the database named its columns (`completed_at`) with the keys Kysely's CamelCasePlugin gives (`completedAt`). */
+function camelCased(row: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(row).map(([k, v]) => [k.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()), v]));
 }
 
 export function chunk<T>(items: T[], size: number): T[][] {

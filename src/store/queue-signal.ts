@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { type CompiledQuery, type Kysely, sql } from 'kysely';
 import pg from 'pg';
 import type { Schema } from './schema.ts';
 
@@ -10,6 +10,12 @@ import type { Schema } from './schema.ts';
 export interface QueueSignal {
   /** Wake every subscribed worker: in this process, and on PostgreSQL in every process. */
   notify(): Promise<void>;
+  /**
+   * A statement that wakes them when the transaction it runs in commits (PostgreSQL delivers a
+   * NOTIFY at COMMIT, and drops it on ROLLBACK), so queueing rows and waking the workers cost
+   * one round trip and no extra commit; absent when `notify()` must follow the commit instead.
+   */
+  readonly onCommit?: CompiledQuery;
   /** Call `listener` on each wake-up; returns the function that stops it. */
   subscribe(listener: () => void): () => void;
   /** PostgreSQL: whether the LISTEN connection is up (false until someone subscribes). */
@@ -111,10 +117,12 @@ export function postgresQueueSignal(connectionString: string, db: Kysely<Schema>
     return connecting;
   }
 
+  const notifyStatement = sql`SELECT pg_notify(${QUEUE_CHANNEL}, '')`;
   return {
     async notify() {
-      await sql`SELECT pg_notify(${QUEUE_CHANNEL}, '')`.execute(db);
+      await notifyStatement.execute(db);
     },
+    onCommit: notifyStatement.compile(db),
     subscribe(listener) {
       listeners.add(listener);
       if (!client && !connecting && !timer && !closed) void connect();

@@ -18,6 +18,28 @@ for (const backend of await backends()) {
       assert.deepEqual([await store.getMeta('one'), await store.getMeta('two')], ['3', '3']);
     });
 
+    it('stores every value exactly as given: quotes, backslashes and placeholder-like text stay data', async () => {
+      const store = await backend.open();
+      const { db, atomic } = store.database;
+      const tricky = ["it's", 'back\\slash \\\' quote', '$2 and $1', "'); DROP TABLE meta; --", 'ünïcode ✓', ''];
+      await runAtomically(db, atomic, tricky.map((value, i) => db.insertInto('meta').values({ key: `k${i}`, value }).compile()));
+      for (const [i, value] of tricky.entries()) assert.equal(await store.getMeta(`k${i}`), value);
+      // Numbers and nulls reach typed columns as they do through parameters.
+      const [row] = (await runAtomically(db, atomic, [db.selectNoFrom((eb) => [eb.val(-5).as('n'), eb.val(null).as('z')]).compile()]))[0]!.rows;
+      assert.equal(Number(row!.n), -5);
+      assert.equal(row!.z, null);
+    });
+
+    it('never stores a value cut short at a NUL character: it is stored whole or refused', async () => {
+      const store = await backend.open();
+      const { db, atomic } = store.database;
+      const value = "before\0after'); DELETE FROM meta; --";
+      await store.setMeta('kept', 'yes');
+      const outcome = await runAtomically(db, atomic, [db.insertInto('meta').values({ key: 'nul', value }).compile()]).then(() => 'stored', () => 'refused');
+      assert.equal(await store.getMeta('nul'), outcome === 'stored' ? value : undefined);
+      assert.equal(await store.getMeta('kept'), 'yes');
+    });
+
     it('applies none of the statements when one fails, and reports its error', async () => {
       const store = await backend.open();
       const { db, atomic } = store.database;

@@ -1,6 +1,6 @@
 import type { ClaimedDelivery, ClaimOptions, DeliveryUpdate } from '../deliveries.ts';
 import type { Platform } from '../devices.ts';
-import type { NewNotification, Notification } from '../notifications.ts';
+import type { CreateOptions, NewNotification, Notification } from '../notifications.ts';
 import type { QueueSignal } from '../queue-signal.ts';
 import type { DeliveryState } from '../schema.ts';
 
@@ -25,8 +25,11 @@ export interface DeliveryResult {
  * completion. Implemented by `notificationsRepository` (src/store/notifications.ts).
  */
 export interface NotificationStore {
-  /** Create the notification and its pending delivery rows in one transaction (all or none). */
-  create(input: NewNotification, now?: number): Promise<Notification>;
+  /**
+   * Create the notification and its pending delivery rows in one transaction (all or none),
+   * with the audit entry and the workers' wake-up `options` name.
+   */
+  create(input: NewNotification, now?: number, options?: CreateOptions): Promise<Notification>;
   get(tenantId: string, id: string): Promise<Notification | undefined>;
   byIdempotencyKey(tenantId: string, key: string): Promise<Notification | undefined>;
   /** The tenant's latest notifications, newest first. */
@@ -37,8 +40,6 @@ export interface NotificationStore {
   timeline(seq: number): Promise<Array<{ second: number; n: number }>>;
   /** One page of per-device results, in row id order after `after`. */
   results(seq: number, after: number, limit: number): Promise<DeliveryResult[]>;
-  /** Creation times by notification id. */
-  createdAt(ids: string[]): Promise<Map<string, number>>;
   /** Of `ids`, mark those with no pending row left completed; returns the ones completed now. */
   completeFinished(ids: string[], now?: number): Promise<Notification[]>;
 }
