@@ -7,6 +7,9 @@
 // ({code, message, severity}) so a caller sees every problem at once, and refusals throw
 // FindingsError carrying them.
 export { CertpushError, isCertpushError } from './errors.ts';
+// The codes themselves: each once, with its HTTP status and meaning (README's error tables).
+export { ERROR_CATALOGUE, httpStatusOf, isErrorCode } from './error-catalogue.ts';
+export type { CatalogueEntry, ErrorCode } from './error-catalogue.ts';
 export { FindingsError, formatFindings, hasErrors } from './pki/finding.ts';
 export type { Finding } from './pki/finding.ts';
 

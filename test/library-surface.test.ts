@@ -10,11 +10,11 @@ import * as certpush from '../src/index.ts';
 // Library section with them.
 
 const ROOT_VALUES = [
-  'APNS_ENVIRONMENT_OIDS', 'ApnsClient', 'CHECKIN_TYPES', 'CertpushError', 'ChannelUriGuard', 'DEFAULT_RSA_BITS', 'FindingsError', 'MAX_CHECKIN_BYTES',
+  'APNS_ENVIRONMENT_OIDS', 'ApnsClient', 'CHECKIN_TYPES', 'CertpushError', 'ChannelUriGuard', 'DEFAULT_RSA_BITS', 'ERROR_CATALOGUE', 'FindingsError', 'MAX_CHECKIN_BYTES',
   'MDM_TOPIC_PREFIX', 'MpnsSender', 'REQUEST_KEYS', 'REQUIRED_CSR_KEY_BITS', 'TEST_MPNS_SERVICE_NAME', 'VENDOR_EXPIRY_WARNING_DAYS', 'apns', 'appleCas',
   'appleIssuerOf', 'appleRoots', 'appleVendorChain', 'appleWwdrCas', 'buildChain', 'certificateToPem', 'checkMpnsCredential', 'checkPushCertificateImport',
   'checkVendorIdentity', 'createCsr', 'createSignerClient', 'createTestPki', 'csrToPem', 'daysLeft', 'describeCertificate', 'describeKey', 'enrollmentIdOf',
-  'findIssuer', 'formatFindings', 'generateRsaKey', 'hasErrors', 'identityToTls', 'inspectFile', 'isCertpushError', 'isSignedBy', 'issueCertificate',
+  'findIssuer', 'formatFindings', 'generateRsaKey', 'hasErrors', 'httpStatusOf', 'identityToTls', 'inspectFile', 'isCertpushError', 'isErrorCode', 'isSignedBy', 'issueCertificate',
   'issueMdmPushCertificate', 'issuePushCertificate', 'issueTestCertificate', 'keyMatchesSpki', 'loadIdentity', 'looksLikePem', 'looksLikePkcs12', 'mpns',
   'mpnsSimulatorTls', 'nameField', 'parseCertificate', 'parseCertificateDer', 'parseCertificates', 'parseCheckinMessage', 'parseCheckinWebhook', 'parseCsr',
   'parsePem', 'parsePrivateKey', 'privateKeyToPem', 'readPkcs12', 'readTestPki', 'readUploadedPushCertificate', 'resolveVendorChain', 'signPushCertRequest',
@@ -23,8 +23,8 @@ const ROOT_VALUES = [
 ];
 
 const ROOT_TYPES = [
-  'ApnsClientOptions', 'ApnsEnvironment', 'ApnsSimulator', 'ApnsSimulatorOptions', 'AppleCa', 'AppleCaRole', 'AppleIssuer', 'Certificate', 'ChainCheckOptions',
-  'CheckinMessage', 'CheckinWebhookEvent', 'Csr', 'CsrSubject', 'DistinguishedName', 'Finding', 'Identity', 'IdentitySource', 'ImportCandidate', 'ImportContext',
+  'ApnsClientOptions', 'ApnsEnvironment', 'ApnsSimulator', 'ApnsSimulatorOptions', 'AppleCa', 'AppleCaRole', 'AppleIssuer', 'CatalogueEntry', 'Certificate', 'ChainCheckOptions',
+  'CheckinMessage', 'CheckinWebhookEvent', 'Csr', 'CsrSubject', 'DistinguishedName', 'ErrorCode', 'Finding', 'Identity', 'IdentitySource', 'ImportCandidate', 'ImportContext',
   'ImportDecision', 'InspectedItem', 'IssueOptions', 'KeyInfo', 'MpnsSenderOptions', 'MpnsSimulator', 'MpnsSimulatorOptions', 'NameField', 'PemBlock',
   'PemIdentity', 'Pkcs12Contents', 'PortalResult', 'SignInput', 'SignedRequest', 'SignerClient', 'SignerClientOptions', 'SignerServer', 'SignerServerOptions',
   'TestPki', 'VendorChain', 'VerifyOptions', 'VerifyReport', 'WebhookFormat',
