@@ -86,7 +86,7 @@ describe('certpush push mpns', { concurrency: 4 }, () => {
   });
 
   it('refuses a channel URI that is not allow-listed, before connecting', async () => {
-    const run = await runCertpush(['push', 'mpns', '--channel', 'http://169.254.169.254/latest/meta-data/', '--toast-text1', 'x']);
+    const run = await runCertpush(['push', 'mpns', '--channel', 'http://[::1]:9/latest/meta-data/', '--toast-text1', 'x']);
     assert.equal(run.code, 1);
     assert.match(run.stderr, /not on the allow list \(\*\.notify\.live\.net\).*\[MPNS_CHANNEL_URI_HOST\]/);
   });

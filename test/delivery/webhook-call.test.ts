@@ -113,9 +113,9 @@ describe('webhook target addresses', () => {
   });
 
   it('network errors are described by their kind, not by the address in Node\'s message', () => {
-    const error = Object.assign(new Error('connect ECONNREFUSED 10.9.8.7:443'), { code: 'ECONNREFUSED' });
+    const error = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:443'), { code: 'ECONNREFUSED' });
     assert.equal(describeNetworkError(error), 'connection refused');
-    const odd = Object.assign(new Error('connect EWHATEVER 10.9.8.7:443'), { code: 'EWHATEVER' });
+    const odd = Object.assign(new Error('connect EWHATEVER 127.0.0.1:443'), { code: 'EWHATEVER' });
     assert.equal(describeNetworkError(odd), 'the call failed (EWHATEVER)');
   });
 });

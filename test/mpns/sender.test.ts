@@ -257,7 +257,7 @@ describe('MPNS sender, local checks and requests', () => {
   });
 
   it('refuses a channel URI off the allow list without connecting', async () => {
-    const result = await f.sender().send('http://169.254.169.254/latest/meta-data/', toast);
+    const result = await f.sender().send('http://[::1]:9/latest/meta-data/', toast);
     assert.deepEqual([result.outcome, result.reason, result.code], ['rejected', 'ChannelUriRefused', 'MPNS_CHANNEL_URI_HOST']);
   });
 
