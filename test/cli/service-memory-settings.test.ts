@@ -1,0 +1,63 @@
+// bin/certpush.js starts `serve` with the memory settings of a small service (README: Design,
+// "A service's memory"): it replaces itself (same pid) with V8's heap flags and, on Linux,
+// MALLOC_ARENA_MAX=2 set, unless the caller gave them; other commands start as they were asked.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { atEnd, tempDir } from '../fixtures/pki.ts';
+
+const BIN = path.join(import.meta.dirname, '..', '..', 'bin', 'certpush.js');
+const linux = process.platform === 'linux';
+
+/** Start `certpush serve` with these node flags and variables; resolves once it listens. */
+async function serve(nodeFlags: string[], env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [...nodeFlags, BIN, 'serve'], {
+    env: { ...process.env, MALLOC_ARENA_MAX: undefined, CERTPUSH_HOST: '127.0.0.1', CERTPUSH_PORT: '0', CERTPUSH_DATA_DIR: tempDir('certpush-memory-'), CERTPUSH_LOG_LEVEL: 'error', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  atEnd(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await exited;
+    }
+  });
+  let stderr = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stderr!.on('data', (c: Buffer) => {
+      stderr += c.toString();
+      if (/certpush listening on/.test(stderr)) resolve();
+    });
+    void exited.then((code) => reject(new Error(`serve exited (${code}):\n${stderr}`)));
+  });
+  return child;
+}
+
+/** The command line and environment the process runs with now (after any re-exec). */
+function running(pid: number): { argv: string[]; env: Map<string, string> } {
+  const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  const env = new Map(fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as [string, string]));
+  return { argv, env };
+}
+
+describe('serve memory settings', { skip: !linux && 'reads /proc' }, () => {
+  it('serve runs with the V8 heap flags and MALLOC_ARENA_MAX=2, in the process that was started', async () => {
+    const child = await serve([], {});
+    const { argv, env } = running(child.pid!);
+    assert.ok(argv.includes('--max-semi-space-size=8'), argv.join(' '));
+    assert.ok(argv.includes('--heap-growing-percent=30'), argv.join(' '));
+    assert.equal(argv.at(-1), 'serve');
+    assert.equal(env.get('MALLOC_ARENA_MAX'), '2');
+  });
+
+  it("the caller's flags and MALLOC_ARENA_MAX win", async () => {
+    const child = await serve(['--heap-growing-percent=50'], { MALLOC_ARENA_MAX: '4', NODE_OPTIONS: '--max-semi-space-size=16' });
+    const { argv, env } = running(child.pid!);
+    assert.ok(argv.includes('--heap-growing-percent=50'), argv.join(' '));
+    assert.ok(!argv.includes('--heap-growing-percent=30'), argv.join(' '));
+    assert.ok(!argv.some((a) => a.startsWith('--max-semi-space-size')), argv.join(' '));
+    assert.equal(env.get('MALLOC_ARENA_MAX'), '4');
+  });
+});
