@@ -46,14 +46,14 @@ describe('serve memory settings', { skip: !linux && 'reads /proc' }, () => {
   it('serve runs with the V8 heap flags and MALLOC_ARENA_MAX=2, in the process that was started', async () => {
     const child = await serve([], {});
     const { argv, env } = running(child.pid!);
-    assert.ok(argv.includes('--max-semi-space-size=8'), argv.join(' '));
+    assert.ok(argv.includes('--max-semi-space-size=16'), argv.join(' '));
     assert.ok(argv.includes('--heap-growing-percent=30'), argv.join(' '));
     assert.equal(argv.at(-1), 'serve');
     assert.equal(env.get('MALLOC_ARENA_MAX'), '2');
   });
 
   it("the caller's flags and MALLOC_ARENA_MAX win", async () => {
-    const child = await serve(['--heap-growing-percent=50'], { MALLOC_ARENA_MAX: '4', NODE_OPTIONS: '--max-semi-space-size=16' });
+    const child = await serve(['--heap-growing-percent=50'], { MALLOC_ARENA_MAX: '4', NODE_OPTIONS: '--max-semi-space-size=8' });
     const { argv, env } = running(child.pid!);
     assert.ok(argv.includes('--heap-growing-percent=50'), argv.join(' '));
     assert.ok(!argv.includes('--heap-growing-percent=30'), argv.join(' '));
