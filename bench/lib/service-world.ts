@@ -13,6 +13,7 @@ import { loadIdentity } from '../../src/pki/identity.ts';
 import { type SignerServer, startSignerServer } from '../../src/signer/server.ts';
 import { issuePushCertificate } from '../../src/simulators/apple-portal.ts';
 import { createTestPki, type TestPki, writeTestPki } from '../../src/simulators/test-pki.ts';
+import { memorySamplerFlags } from './rss-sampler.ts';
 
 export const PG_ADMIN = process.env.CERTPUSH_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const BIN = path.join(import.meta.dirname, '..', '..', 'bin', 'certpush.js');
@@ -56,10 +57,11 @@ function env(config: Partial<ServiceConfig>): Record<string, string> {
 }
 
 function startProcess(config: Partial<ServiceConfig>, role: Role): Promise<CertpushProcess> {
-  // With the V8 flags `npm start` uses (README: Design), so the memory column is what users see.
-  // CERTPUSH_BENCH_NODE_FLAGS adds flags for a look inside (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p").
-  const flags = process.env.CERTPUSH_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, ['--max-semi-space-size=16', '--heap-growing-percent=30', ...flags, BIN, 'serve'], {
+  // As `npm start` runs it: bin/certpush.js sets the memory settings of a service (README:
+  // Design), so the memory column is what users see. CERTPUSH_BENCH_NODE_FLAGS adds flags for a
+  // look inside (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p"); CERTPUSH_BENCH_MEMORY_DIR, a sampler.
+  const flags = [...memorySamplerFlags(), ...process.env.CERTPUSH_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []];
+  const child = spawn(process.execPath, [...flags, BIN, 'serve'], {
     env: { ...process.env, ...env({ ...config, role }) },
     // CERTPUSH_BENCH_CHILD_STDOUT=FILE keeps what those flags print (e.g. --trace-gc).
     stdio: ['ignore', process.env.CERTPUSH_BENCH_CHILD_STDOUT ? fs.openSync(process.env.CERTPUSH_BENCH_CHILD_STDOUT, 'a') : 'ignore', 'pipe'],

@@ -1,9 +1,22 @@
 import crypto, { type KeyObject } from 'node:crypto';
-import forge from 'node-forge';
+import { createRequire } from 'node:module';
+import type Forge from 'node-forge';
 import { CertpushError } from '../errors.ts';
 import { type Certificate, parseCertificateDer } from './certificate.ts';
 import { readTlv } from './der.ts';
 import { checkIterations, MAX_PKCS12_ITERATIONS } from './kdf-limits.ts';
+
+// node-forge is loaded on the first PKCS#12 read, not when this module is: a serving process
+// imports this module (identity loading, certificate uploads) and almost never reads a .p12,
+// and forge costs ~2 MB of heap and ~9 MB of RSS (README: Design, "Modules loaded when used").
+// require() keeps readPkcs12 synchronous; forge is CommonJS.
+const require = createRequire(import.meta.url);
+let forgeModule: typeof Forge | undefined;
+
+function loadForge(): typeof Forge {
+  forgeModule ??= require('node-forge') as typeof Forge;
+  return forgeModule;
+}
 
 /** What a PKCS#12 file holds: its certificates (file order) and at most one private key. */
 export interface Pkcs12Contents {
@@ -17,7 +30,8 @@ export interface Pkcs12Contents {
  * node-forge is the PKCS#12 reader: Node has none, and forge covers both generations.
  */
 export function readPkcs12(der: Uint8Array, password: string): Pkcs12Contents {
-  let p12: forge.pkcs12.Pkcs12Pfx;
+  const forge = loadForge();
+  let p12: Forge.pkcs12.Pkcs12Pfx;
   try {
     const asn1 = forge.asn1.fromDer(forge.util.createBuffer(Buffer.from(der).toString('binary')), true);
     p12 = withKdfBudget(() => forge.pkcs12.pkcs12FromAsn1(asn1, true, password));
@@ -90,6 +104,7 @@ let guarded = false;
 function installKdfGuards(): void {
   if (guarded) return;
   guarded = true;
+  const forge = loadForge();
   type Fn = (...args: unknown[]) => unknown;
   const wrap = (owner: Record<string, unknown>, name: string, countAt: number) => {
     const original = owner[name] as Fn;

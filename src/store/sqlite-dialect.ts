@@ -233,7 +233,9 @@ class SqliteThread {
       // threads; without it each thread loads the TypeScript stripper: ~15 MB of RSS apiece.
       env: { ...process.env, ...(getCompileCacheDir?.() ? { NODE_COMPILE_CACHE: getCompileCacheDir() } : {}) },
       // A thread holds one statement's rows at a time: a small young generation is plenty, and
-      // under load V8 would otherwise grow it to the process-wide --max-semi-space-size.
+      // under load V8 would otherwise grow it to the process-wide --max-semi-space-size. (3 MB
+      // saved ~2 MB a thread but cost ~5% more CPU on the service benchmark: README: Design,
+      // "A service's memory".)
       resourceLimits: { maxYoungGenerationSizeMb: 6 },
     });
     // Unreferenced while idle, so an open store does not keep a CLI process alive on its own;
