@@ -3,6 +3,7 @@
 // with a /healthz probe on its own connection. On SQLite and on PostgreSQL. Each client has one
 // keep-alive connection and sends its next request when the last one is answered; a client's
 // first answer includes its connection being accepted, so a backlog shows as a late first answer.
+import fs from 'node:fs';
 import http from 'node:http';
 import { api, benchPki, onboardBenchTenant, printRows, quantile, startServiceWorld } from './lib/service-world.ts';
 
@@ -11,6 +12,12 @@ const FANOUT = Number(process.env.CERTPUSH_BENCH_LOAD_FANOUT ?? 20_000);
 /** Devices of the tenant the clients list and send to. */
 const LISTED = 1000;
 const HEALTH_EVERY_MS = 20;
+
+/** CPU seconds (user + system, all threads) a process has used so far: /proc/PID/stat, in clock ticks of 10 ms. */
+function cpuSeconds(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
 
 interface Sample { kind: 'GET' | 'POST' | 'health'; at: number; ms: number; status: number }
 
@@ -41,6 +48,8 @@ async function runScenario(backend: 'sqlite' | 'postgres', pki: Awaited<ReturnTy
     let running = true;
 
     // The fan-out starts, then every client connects at once.
+    const pids = world.processes.map((p) => p.child.pid!);
+    const cpuBefore = pids.map(cpuSeconds);
     const started = Date.now();
     const fanout = await api(world.url, fan.key, 'POST', `/v1/tenants/${fan.tid}/notifications`, { all: true, mdm: true });
     const clients = Array.from({ length: CLIENTS }, async (_, c) => {
@@ -87,6 +96,7 @@ async function runScenario(backend: 'sqlite' | 'postgres', pki: Awaited<ReturnTy
       if (report.completedAt) break;
     }
     const ended = Date.now();
+    const cpu = pids.map((pid, i) => cpuSeconds(pid) - cpuBefore[i]!);
     running = false;
     await Promise.all([...clients, health]);
 
@@ -107,6 +117,9 @@ async function runScenario(backend: 'sqlite' | 'postgres', pki: Awaited<ReturnTy
       'clients answered': `${firstAnswer.length}/${CLIENTS}`,
       'fan-out deliveries/s': (FANOUT / fanoutSeconds).toFixed(0),
       errors: String(errors.length),
+      // CPU of the certpush process(es) over the window, all threads, the fan-out's delivery
+      // included: per answered request, the measure that holds still on a shared machine.
+      'process CPU s, ms/request': `${cpu.map((c) => c.toFixed(1)).join(' + ')}, ${((1000 * cpu.reduce((a, b) => a + b, 0)) / all.length).toFixed(2)}`,
       'peak RSS MB': world.peakRssMb().map((r) => r.toFixed(0)).join(' + '),
     };
   } finally {
