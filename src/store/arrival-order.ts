@@ -20,6 +20,11 @@ export function enterArrival(at: number): void {
   arrival.enterWith(at);
 }
 
+/** Run `fn` (and all it starts) ordered as having begun at `at`. */
+export function withArrival<T>(at: number, fn: () => T): T {
+  return arrival.run(at, fn);
+}
+
 /** Run `fn` as background work, outside any request's order (a wake-up a request triggers). */
 export function asBackground<T>(fn: () => T): T {
   return arrival.exit(fn);
