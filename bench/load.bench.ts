@@ -3,7 +3,9 @@
 // with a /healthz probe on its own connection. On SQLite and on PostgreSQL. Each client has one
 // keep-alive connection and sends its next request when the last one is answered; a client's
 // first answer includes its connection being accepted, so a backlog shows as a late first answer.
+import fs from 'node:fs';
 import http from 'node:http';
+import { Worker } from 'node:worker_threads';
 import { api, benchPki, onboardBenchTenant, printRows, quantile, startServiceWorld } from './lib/service-world.ts';
 
 const CLIENTS = Number(process.env.CERTPUSH_BENCH_LOAD_CLIENTS ?? 200);
@@ -12,7 +14,41 @@ const FANOUT = Number(process.env.CERTPUSH_BENCH_LOAD_FANOUT ?? 20_000);
 const LISTED = 1000;
 const HEALTH_EVERY_MS = 20;
 
-interface Sample { kind: 'GET' | 'POST' | 'health'; at: number; ms: number; status: number }
+/** CPU seconds (user + system, all threads) a process has used so far: /proc/PID/stat, in clock ticks of 10 ms. */
+function cpuSeconds(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * The same /healthz probe from a thread of its own: the probe above shares the driver's event
+ * loop with 200 clients, so its times include the driver's own turns (parsing ~1,000 answers
+ * a second); this one's are the server's, as a load balancer's probe would see them.
+ */
+const PROBE_THREAD = `
+const { parentPort, workerData } = require('node:worker_threads');
+const http = require('node:http');
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+const samples = [];
+let running = true;
+parentPort.on('message', () => { running = false; });
+(async () => {
+  while (running) {
+    const t0 = Date.now();
+    await new Promise((resolve) => {
+      const req = http.request({ host: workerData.host, port: workerData.port, path: '/healthz', agent }, (res) => { res.resume(); res.on('end', resolve); });
+      req.on('error', resolve);
+      req.end();
+    });
+    samples.push([t0, Date.now() - t0]);
+    await new Promise((r) => setTimeout(r, workerData.every));
+  }
+  agent.destroy();
+  parentPort.postMessage(samples);
+})();
+`;
+
+interface Sample { kind: 'GET' | 'POST' | 'health' | 'probe'; at: number; ms: number; status: number }
 
 function request(agent: http.Agent, url: URL, method: string, path: string, key: string | null, body?: unknown): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
@@ -41,6 +77,8 @@ async function runScenario(backend: 'sqlite' | 'postgres', pki: Awaited<ReturnTy
     let running = true;
 
     // The fan-out starts, then every client connects at once.
+    const pids = world.processes.map((p) => p.child.pid!);
+    const cpuBefore = pids.map(cpuSeconds);
     const started = Date.now();
     const fanout = await api(world.url, fan.key, 'POST', `/v1/tenants/${fan.tid}/notifications`, { all: true, mdm: true });
     const clients = Array.from({ length: CLIENTS }, async (_, c) => {
@@ -68,6 +106,8 @@ async function runScenario(backend: 'sqlite' | 'postgres', pki: Awaited<ReturnTy
       }
       agent.destroy();
     });
+    const probe = new Worker(PROBE_THREAD, { eval: true, workerData: { host: url.hostname, port: Number(url.port), every: HEALTH_EVERY_MS } });
+    const probed = new Promise<Array<[number, number]>>((resolve) => probe.once('message', resolve));
     const health = (async () => {
       const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
       while (running) {
@@ -87,8 +127,12 @@ async function runScenario(backend: 'sqlite' | 'postgres', pki: Awaited<ReturnTy
       if (report.completedAt) break;
     }
     const ended = Date.now();
+    const cpu = pids.map((pid, i) => cpuSeconds(pid) - cpuBefore[i]!);
     running = false;
+    probe.postMessage('stop');
     await Promise.all([...clients, health]);
+    for (const [at, t] of await probed) samples.push({ kind: 'probe', at, ms: t, status: 200 });
+    await probe.terminate();
 
     const inWindow = samples.filter((s) => s.at >= started && s.at <= ended);
     const ms = (kind: Sample['kind']) => inWindow.filter((s) => s.kind === kind).map((s) => s.ms);
@@ -103,10 +147,14 @@ async function runScenario(backend: 'sqlite' | 'postgres', pki: Awaited<ReturnTy
       'POST p50 / p99': `${fmt(quantile(ms('POST'), 0.5))} / ${fmt(quantile(ms('POST'), 0.99))}`,
       'all p99': fmt(quantile(all, 0.99)),
       '/healthz p99': fmt(quantile(ms('health'), 0.99)),
+      '/healthz p99, own thread': fmt(quantile(ms('probe'), 0.99)),
       "clients' first answer, max": fmt(Math.max(...firstAnswer)),
       'clients answered': `${firstAnswer.length}/${CLIENTS}`,
       'fan-out deliveries/s': (FANOUT / fanoutSeconds).toFixed(0),
       errors: String(errors.length),
+      // CPU of the certpush process(es) over the window, all threads, the fan-out's delivery
+      // included: per answered request, the measure that holds still on a shared machine.
+      'process CPU s, ms/request': `${cpu.map((c) => c.toFixed(1)).join(' + ')}, ${((1000 * cpu.reduce((a, b) => a + b, 0)) / all.length).toFixed(2)}`,
       'peak RSS MB': world.peakRssMb().map((r) => r.toFixed(0)).join(' + '),
     };
   } finally {

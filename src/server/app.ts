@@ -18,6 +18,7 @@ import { notificationRoutes } from './routes/notifications.ts';
 import { tenantRoutes } from './routes/tenants.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { buildValidators } from './validators.ts';
+import { enterArrival } from '../store/arrival-order.ts';
 
 type ValidatorFactory = NonNullable<NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>['buildValidator']>;
 
@@ -47,6 +48,13 @@ export async function buildApp(ctx: ServiceContext, options: AppOptions = {}): P
     schemaController: { compilersFactory: { buildValidator: buildValidators as unknown as ValidatorFactory } },
   });
   app.decorateRequest('principal', null);
+  // When the request arrived (performance.now()), for the order its database work is served in
+  // (store/arrival-order.ts). Fastify's own start time exists only with a logger.
+  app.decorateRequest('arrivedAt', 0);
+  app.addHook('onRequest', (request, _reply, done) => {
+    request.arrivedAt = performance.now();
+    done();
+  });
   app.setErrorHandler(errorHandler);
   const routeMethods = new RouteMethods();
   app.addHook('onRoute', (route) => routeMethods.add(route.method, route.url));
@@ -78,6 +86,14 @@ export async function buildApp(ctx: ServiceContext, options: AppOptions = {}): P
     await certificateUploadAsJson(request);
     if (request.body === undefined && request.routeOptions.schema?.body) request.body = {};
     checkRequestInput(request);
+  });
+
+  // The rest of the request (its handler's database work) is ordered by when the request
+  // arrived (store/arrival-order.ts), set here, after the body is read: a body's 'data' events
+  // run in the connection's context, not the request's.
+  app.addHook('preHandler', (request, _reply, done) => {
+    enterArrival(request.arrivedAt);
+    done();
   });
 
   app.get('/healthz', { schema: healthSchema }, async () => ({ status: 'ok' }));

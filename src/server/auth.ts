@@ -14,6 +14,8 @@ export interface Principal {
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
+    /** performance.now() when the request arrived (app.ts). */
+    arrivedAt: number;
   }
   interface FastifyContextConfig {
     /**

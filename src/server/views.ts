@@ -11,9 +11,25 @@ export function deviceView(d: Device) {
   if (d.topic !== null) view.topic = d.topic;
   if (d.enrollmentId !== null) view.enrollmentId = d.enrollmentId;
   view.status = d.invalidAt === null ? 'active' : 'invalid';
-  view.invalidAt = d.invalidAt === null ? null : new Date(d.invalidAt).toISOString();
+  view.invalidAt = d.invalidAt === null ? null : isoTime(d.invalidAt);
   view.invalidReason = d.invalidReason;
-  view.createdAt = new Date(d.createdAt).toISOString();
-  view.updatedAt = new Date(d.updatedAt).toISOString();
+  view.createdAt = isoTime(d.createdAt);
+  view.updatedAt = isoTime(d.updatedAt);
   return view;
+}
+
+let lastMs = Number.NaN;
+let lastIso = '';
+
+/**
+ * Epoch milliseconds as ISO 8601, remembering the last one: the devices of one import or sync
+ * share their times, so a page mostly repeats one value, and each conversion was a Date and a
+ * string on the event loop (deviceView was 3–4% of the API's time under load).
+ */
+function isoTime(ms: number): string {
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
 }

@@ -9,7 +9,7 @@ import { type Actor, actorName, type ServiceContext } from './context.ts';
 import { checkCursor, DEVICE_CURSOR } from './cursor.ts';
 import { notFound, unprocessable } from './errors.ts';
 import { LoopSlices } from './loop-slices.ts';
-import { requireTenant } from './tenants.ts';
+import { requireTenantExists } from './tenants.ts';
 
 /** One request may import at most this many devices. */
 export const MAX_IMPORT = 100_000;
@@ -76,7 +76,7 @@ export function channelGuard(ctx: Pick<ServiceContext, 'config'>): ChannelUriGua
 }
 
 export async function registerDevice(ctx: ServiceContext<TenantsRole & DevicesRole>, tenantId: string, input: unknown): Promise<Device> {
-  await requireTenant(ctx, tenantId);
+  await requireTenantExists(ctx, tenantId);
   const [device] = await ctx.store.devices.upsertMany(tenantId, [validateRegistration(input, channelGuard(ctx))], ctx.now().getTime());
   return device!;
 }
@@ -97,7 +97,7 @@ export interface ImportProblem {
  * does not stall other requests.
  */
 export async function importDevices(ctx: ServiceContext<TenantsRole & DevicesRole & AuditRole>, actor: Actor, tenantId: string, body: string, format: 'jsonl' | 'csv'): Promise<{ imported: number }> {
-  await requireTenant(ctx, tenantId);
+  await requireTenantExists(ctx, tenantId);
   const guard = channelGuard(ctx);
   const slices = new LoopSlices();
   const devices: DeviceInput[] = [];
@@ -206,13 +206,14 @@ function splitCsvLine(line: string): string[] {
   return cells;
 }
 
-export async function listDevices(ctx: ServiceContext<TenantsRole & DevicesRole>, tenantId: string, filter: DeviceFilter): Promise<{ items: Device[]; nextCursor: string | null }> {
-  await requireTenant(ctx, tenantId);
+/** A page of the tenant's devices, the cursor to the next, and the tenant's device counts. */
+export async function listDevices(ctx: ServiceContext<TenantsRole & DevicesRole>, tenantId: string, filter: DeviceFilter): Promise<{ items: Device[]; nextCursor: string | null; total: { total: number; invalid: number } }> {
+  await requireTenantExists(ctx, tenantId);
   if (filter.after !== undefined) checkCursor(filter.after, DEVICE_CURSOR);
-  const items = await ctx.store.devices.list(tenantId, { ...filter, limit: filter.limit + 1 });
-  const more = items.length > filter.limit;
-  const page = more ? items.slice(0, filter.limit) : items;
-  return { items: page, nextCursor: more ? page.at(-1)!.id : null };
+  const { rows, count } = await ctx.store.devices.page(tenantId, { ...filter, limit: filter.limit + 1 });
+  const more = rows.length > filter.limit;
+  const page = more ? rows.slice(0, filter.limit) : rows;
+  return { items: page, nextCursor: more ? page.at(-1)!.id : null, total: count };
 }
 
 export async function getDevice(ctx: ServiceContext<DevicesRole>, tenantId: string, id: string): Promise<Device> {

@@ -11,7 +11,7 @@ import { type Actor, actorName, type ServiceContext } from './context.ts';
 import { checkCursor, DELIVERY_CURSOR } from './cursor.ts';
 import { conflict, notFound, ServiceError, unprocessable } from './errors.ts';
 import { mdmCertState } from './mdm-push-cert.ts';
-import { requireTenant } from './tenants.ts';
+import { requireTenantExists } from './tenants.ts';
 
 /** At most this many explicit device ids in one notification; use `all` for more. */
 export const MAX_EXPLICIT_DEVICES = 10_000;
@@ -44,7 +44,7 @@ export async function sendNotification(ctx: ServiceContext, actor: Actor, tenant
   // still looked at in the order the checks are made, so the answer is the same as one by one.
   const explicit = request.enrollmentIds === undefined && Array.isArray(request.devices) ? [...new Set(request.devices.map(String))] : null;
   const reads = {
-    tenant: settled(requireTenant(ctx, tenantId)),
+    tenant: settled(requireTenantExists(ctx, tenantId)),
     existing: idempotencyKey ? settled(ctx.store.notifications.byIdempotencyKey(tenantId, idempotencyKey)) : null,
     mdmCert: request.mdm === true ? settled(ctx.store.mdmCerts.get(tenantId)) : null,
     found: explicit && explicit.length > 0 && explicit.length <= MAX_EXPLICIT_DEVICES ? settled(ctx.store.devices.existing(tenantId, explicit)) : null,

@@ -29,7 +29,30 @@ export async function createTenant(ctx: ServiceContext<TenantsRole & AuditRole>,
 export async function requireTenant(ctx: ServiceContext<TenantsRole>, tenantId: string): Promise<Tenant> {
   const tenant = await ctx.store.tenants.get(tenantId);
   if (!tenant) throw notFound(`Tenant ${tenantId}`);
+  let known = knownTenants.get(ctx.store.tenants);
+  if (!known) knownTenants.set(ctx.store.tenants, (known = new Set()));
+  known.add(tenantId);
   return tenant;
+}
+
+/**
+ * Tenant ids this process has seen exist, per tenant store. Tenants are never deleted (no API,
+ * CLI or retention pass removes one), so once seen an id stays valid: the existence check that
+ * most requests make (a device listing, a send) needs the database once per tenant instead of
+ * a round trip per request. Only ids read from the database go in; an unknown id is asked every
+ * time, so a tenant created by another process is found at once. If tenants ever become
+ * deletable, the deletion must remove the id from here.
+ */
+const knownTenants = new WeakMap<TenantsRole['tenants'], Set<string>>();
+
+/**
+ * As requireTenant, for callers that need only to know the tenant exists (a 404 when it does
+ * not): answered from memory once the id has been seen.
+ */
+export async function requireTenantExists(ctx: ServiceContext<TenantsRole>, tenantId: string): Promise<void> {
+  const known = knownTenants.get(ctx.store.tenants);
+  if (known?.has(tenantId)) return;
+  await requireTenant(ctx, tenantId);
 }
 
 /** A new API key for a tenant; the plaintext is in the result only, never stored. */

@@ -14,7 +14,7 @@ import type { AtomicRunner } from './atomic.ts';
  * (`'5'` into a BIGINT column, `'{a,b}'::text[]`). Kysely puts every value in a parameter; a
  * value of another kind (a Buffer, a Date) takes the interactive transaction instead.
  */
-export function postgresAtomic(pool: pg.Pool, interactive: AtomicRunner): AtomicRunner {
+export function postgresAtomic(pool: { query(text: string): Promise<pg.QueryResult | pg.QueryResult[]> }, interactive: AtomicRunner): AtomicRunner {
   return async (queries) => {
     const texts: string[] = [];
     for (const query of queries) {

@@ -11,6 +11,19 @@ import type { Schema } from './schema.ts';
  * in the compiled parameters as it is. Results go through the plugins as usual.
  */
 export function prepareQuery<Row, Names extends string>(db: Kysely<Schema>, build: (param: (name: Names) => any) => Compilable<Row>): (values: Record<Names, unknown>) => Promise<QueryResult<Row>> {
+  return prepare(db, build);
+}
+
+/**
+ * As prepareQuery, but the rows come back as the database names their columns (snake_case),
+ * without the plugins' pass over every row: for a hot listing whose caller builds its own
+ * objects anyway, one object per row instead of two (the plugin's copy, then the caller's).
+ */
+export function prepareRawQuery<Names extends string>(db: Kysely<Schema>, build: (param: (name: Names) => any) => Compilable<unknown>): (values: Record<Names, unknown>) => Promise<QueryResult<Record<string, unknown>>> {
+  return prepare(db.withoutPlugins(), build as (param: (name: Names) => any) => Compilable<Record<string, unknown>>);
+}
+
+function prepare<Row, Names extends string>(runner: Kysely<Schema>, build: (param: (name: Names) => any) => Compilable<Row>): (values: Record<Names, unknown>) => Promise<QueryResult<Row>> {
   let compiled: CompiledQuery<Row> | null = null;
   /** For each parameter: the name of the value that goes there, or null for a constant. */
   let slots: Array<Names | null> = [];
@@ -27,6 +40,6 @@ export function prepareQuery<Row, Names extends string>(db: Kysely<Schema>, buil
     }
     const template = compiled;
     const parameters = slots.map((name, i) => (name === null ? template.parameters[i] : values[name]));
-    return db.executeQuery<Row>({ ...template, parameters, queryId: createQueryId() });
+    return runner.executeQuery<Row>({ ...template, parameters, queryId: createQueryId() });
   };
 }

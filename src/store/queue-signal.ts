@@ -1,5 +1,6 @@
 import { type CompiledQuery, type Kysely, sql } from 'kysely';
 import pg from 'pg';
+import { asBackground } from './arrival-order.ts';
 import type { Schema } from './schema.ts';
 
 /**
@@ -28,7 +29,8 @@ export function localQueueSignal(): QueueSignal {
   const listeners = new Set<() => void>();
   return {
     async notify() {
-      for (const listener of listeners) listener();
+      // A request's send calls this: the workers it wakes are background work, not the request's.
+      for (const listener of listeners) asBackground(listener);
     },
     subscribe(listener) {
       listeners.add(listener);
@@ -69,7 +71,7 @@ export function postgresQueueSignal(connectionString: string, db: Kysely<Schema>
   let connecting: Promise<void> | null = null;
 
   const wakeAll = () => {
-    for (const listener of listeners) listener();
+    for (const listener of listeners) asBackground(listener);
   };
 
   function connect(): Promise<void> {

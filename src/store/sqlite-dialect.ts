@@ -5,6 +5,7 @@ import {
   CompiledQuery as Compiled, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler,
 } from 'kysely';
 import { CertpushError } from '../errors.ts';
+import { ArrivalQueue } from './arrival-order.ts';
 import type { AtomicRunner } from './atomic.ts';
 import type { SqliteReply, SqliteRequest, SqliteResult, SqliteThreadData } from './sqlite-protocol.ts';
 
@@ -220,11 +221,18 @@ class SqliteThread {
   readonly #pending = new Map<number, { resolve: (reply: SqliteReply & { ok: true }) => void; reject: (error: Error) => void }>();
   #nextId = 1;
   #inFlight = 0;
-  readonly #queued: SqliteRequest[] = [];
+  /**
+   * Waiting to be posted. The reader's wait oldest work first (arrival-order.ts): its
+   * statements are independent reads. The writer's stay FIFO: an interactive transaction's
+   * statements are posted one by one, and a write reordered ahead of another would run inside
+   * a transaction that opened meanwhile.
+   */
+  readonly #queued: ArrivalQueue<SqliteRequest> | SqliteRequest[];
   #stopped: Error | null = null;
   #exited: Promise<void>;
 
   private constructor(data: SqliteThreadData) {
+    this.#queued = data.readOnly ? new ArrivalQueue() : [];
     this.#worker = new Worker(THREAD_URL, {
       workerData: data,
       // No inherited CLI flags: some (`--input-type`, `--eval`) refuse a file-based worker.
@@ -290,9 +298,11 @@ class SqliteThread {
   }
 
   /**
-   * Post in order, at most MAX_IN_FLIGHT at a time; the rest wait here. Answers arrive on the
-   * event loop in bursts of what is outstanding: bounded, a burst cannot fill a loop turn and
-   * keep /healthz and new connections waiting (as a PostgreSQL pool bounds its queries).
+   * Post at most MAX_IN_FLIGHT at a time; the rest wait here, on the reader served by when
+   * their work began (an API request's arrival, else the moment they were issued): a send's
+   * checks do not queue behind the listings that came after the send did. Answers arrive on the event loop in bursts of what is outstanding: bounded, a burst cannot
+   * fill a loop turn and keep /healthz and new connections waiting (as a PostgreSQL pool
+   * bounds its queries).
    */
   #post(request: SqliteRequest): void {
     if (this.#inFlight < MAX_IN_FLIGHT) {

@@ -81,7 +81,7 @@ export function deviceRoutes(app: FastifyInstance, ctx: ServiceContext): void {
     requireTenantAccess(request, tid);
     const q = request.query as { platform?: 'mdm' | 'apns' | 'mpns'; status?: 'active' | 'invalid'; search?: string; enrollmentId?: string; cursor?: string; limit: number };
     const page = await listDevices(ctx, tid, { platform: q.platform, status: q.status, search: q.search, enrollmentId: q.enrollmentId, after: q.cursor, limit: q.limit });
-    return { items: page.items.map(deviceView), nextCursor: page.nextCursor, total: await ctx.store.devices.count(tid) };
+    return { items: page.items.map(deviceView), nextCursor: page.nextCursor, total: page.total };
   });
 
   app.get('/v1/tenants/:tid/devices/:id', { schema: { operationId: 'getDevice', summary: 'One device: its token, status and when it was last updated', tags: ['devices'], params: deviceParams, response: { 200: json('Device', 'The device'), ...problems(404) } } }, async (request) => {

@@ -15,6 +15,8 @@ export interface DeviceStore {
   existing(tenantId: string, ids: string[]): Promise<Device[]>;
   /** One page in id order (`filter.after` is the previous page's last id). */
   list(tenantId: string, filter: DeviceFilter): Promise<Device[]>;
+  /** `list` and `count` in one database round trip. */
+  page(tenantId: string, filter: DeviceFilter): Promise<{ rows: Device[]; count: { total: number; invalid: number } }>;
   count(tenantId: string): Promise<{ total: number; invalid: number }>;
   remove(tenantId: string, id: string): Promise<boolean>;
   /**
