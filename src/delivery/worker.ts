@@ -120,12 +120,14 @@ export class DeliveryWorker {
           await Promise.race(this.#inFlight);
           continue;
         }
+        const c0 = performance.now();
         const rows = await this.#ctx.store.deliveries.claim({
           workerId: this.#options.workerId,
           limit: this.#options.batchSize,
           leaseMs: this.#options.leaseMs,
           excludeTenants: (await this.#paused()).tenants,
         });
+        PHASE('claim', c0, rows.length);
         if (rows.length === 0) {
           if (this.#inFlight.size > 0) await Promise.race(this.#inFlight);
           else await this.#idle();
@@ -226,6 +228,7 @@ export class DeliveryWorker {
   }
 
   async #process(rows: ClaimedDelivery[]): Promise<void> {
+    const p0 = performance.now();
     const now = Date.now();
     const updates: DeliveryUpdate[] = [];
     const invalidated: Array<{ row: ClaimedDelivery; reason: string; since?: number }> = [];
@@ -267,38 +270,45 @@ export class DeliveryWorker {
         for (const row of group) updates.push(rowUpdate(row.id, row.attempts, { class: 'credential', status: null, reason: sender.credentialProblem }, windows.get(row.notificationId)!, policy, now));
         return;
       }
-      await Promise.all(group.map(async (row) => {
+      // One promise per send and one for the group: no async function or await per row.
+      const sends: Array<Promise<void>> = [];
+      for (const row of group) {
         const window = windows.get(row.notificationId)!;
         const endpoint = this.senders.endpointOf(row);
         const admission = this.circuits.admit(endpoint);
         if (!admission.allowed) {
           updates.push(deferredUpdate(row.id, admission, endpoint, window, policy));
-          return;
+          continue;
         }
         let payload = payloads.get(row.notificationId);
         if (!payload) payloads.set(row.notificationId, (payload = JSON.parse(row.payload) as NotificationPayload));
         const started = performance.now();
-        let result: AttemptResult;
+        let sent: Promise<AttemptResult>;
         try {
-          result = await sender.send(row, payload);
+          sent = sender.send(row, payload);
         } catch (error) {
-          // A client that threw (not an outcome): treat as transient; the retry window bounds it.
-          result = { class: 'retry', status: null, reason: `ClientError: ${(error as Error).message}`, retryAfterMs: 5000 };
+          sent = Promise.reject(error);
         }
-        if (unreachable(result)) this.circuits.failed(endpoint);
-        else this.circuits.succeeded(endpoint);
-        this.#options.onEvent?.({ type: 'attempt', tenantId, platform: platform!, result, ms: performance.now() - started });
-        if (result.retryAfterMs !== undefined) result = { ...result, retryAfterMs: result.retryAfterMs * this.#options.retryDelayScale };
-        if (result.class === 'invalid') invalidated.push({ row, reason: result.reason ?? 'Invalid', since: result.invalidSince });
-        if (result.class === 'credential') paused.set(`${tenantId}\u0000${platform}`, { tenantId, platform: platform!, reason: result.reason ?? 'CredentialRejected' });
-        updates.push(rowUpdate(row.id, row.attempts, result, window, policy, Date.now()));
-      }));
+        sends.push(sent.then(undefined, clientError).then((result) => {
+          if (unreachable(result)) this.circuits.failed(endpoint);
+          else this.circuits.succeeded(endpoint);
+          this.#options.onEvent?.({ type: 'attempt', tenantId, platform: platform!, result, ms: performance.now() - started });
+          if (result.retryAfterMs !== undefined) result = { ...result, retryAfterMs: result.retryAfterMs * this.#options.retryDelayScale };
+          if (result.class === 'invalid') invalidated.push({ row, reason: result.reason ?? 'Invalid', since: result.invalidSince });
+          if (result.class === 'credential') paused.set(`${tenantId}\u0000${platform}`, { tenantId, platform: platform!, reason: result.reason ?? 'CredentialRejected' });
+          updates.push(rowUpdate(row.id, row.attempts, result, window, policy, Date.now()));
+        }));
+      }
+      await Promise.all(sends);
     }));
 
+    PHASE('send', p0, rows.length);
+    const f0 = performance.now();
     const store = this.#ctx.store;
     // The sends happened: losing their outcomes to a database blip would send them all again
     // when the lease ends. Keep trying for most of the lease instead.
     await this.#persist(() => store.deliveries.finish(updates), now);
+    PHASE('finish', f0, updates.length);
     const marked = new Set<string>();
     for (const items of Map.groupBy(invalidated, (i) => `${i.reason}\u0000${i.since ?? ''}`).values()) {
       for (const id of await store.devices.markInvalid(items.map((i) => i.row.deviceId), items[0]!.reason, Date.now(), items[0]!.since)) marked.add(id);
@@ -313,7 +323,10 @@ export class DeliveryWorker {
       this.#options.onEvent?.({ type: 'tenant.paused', tenantId, reason, platform });
       this.#options.log?.('warn', 'tenant platform paused: its credential was refused; its rows wait until it is replaced', { tenantId, platform, reason });
     }
+    const k0 = performance.now();
     const completed = await store.notifications.completeFinished([...new Set(rows.map((r) => r.notificationId))]);
+    PHASE('complete', k0, completed.length);
+    PHASE('batch', p0, rows.length);
     for (const n of completed) this.#options.onEvent?.({ type: 'notification.completed', tenantId: n.tenantId, notificationId: n.id });
   }
 }
@@ -321,9 +334,20 @@ export class DeliveryWorker {
 /** How often rows of a paused platform look again, should nothing wake them. */
 const PARKED_RECHECK_MS = 60_000;
 
+/** A client that threw (not an outcome): treat as transient; the retry window bounds it. */
+function clientError(error: Error): AttemptResult {
+  return { class: 'retry', status: null, reason: `ClientError: ${error.message}`, retryAfterMs: 5000 };
+}
+
 /** An attempt that found the endpoint unreachable (no answer at all), as opposed to one it answered. */
 function unreachable(result: AttemptResult): boolean {
   // A client that threw (ClientError) is the tenant's problem — a credential that cannot be read —
   // not the endpoint's: it must not open the circuit for every tenant.
   return result.class === 'retry' && /^(ConnectionFailed|Timeout)\b/.test(result.reason ?? '');
+}
+
+import fs from 'node:fs';
+const PHASE_FILE = process.env.CERTPUSH_PHASE_LOG;
+function PHASE(name: string, t0: number, n: number): void {
+  if (PHASE_FILE) fs.appendFileSync(PHASE_FILE, `${(performance.now()).toFixed(1)} ${name} ${(performance.now() - t0).toFixed(1)} ${n}\n`);
 }
