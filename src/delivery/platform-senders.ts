@@ -26,7 +26,12 @@ const CREDENTIAL_RECHECK_MS = 1000;
 export interface PlatformSender {
   /** Resolves when the client is built (rejects when it cannot be: the credential could not be read). */
   ready(): Promise<unknown>;
-  send(row: ClaimedDelivery, payload: NotificationPayload): Promise<AttemptResult>;
+  /**
+   * Send `rows` (this sender's tenant and platform); `done(result, index)` is called once per row
+   * as its answer comes (`index` into `rows`), and the promise resolves when every row has had
+   * its call. A client that throws is that row's `retry` (ClientError), never a rejection.
+   */
+  sendAll(rows: readonly ClaimedDelivery[], payloadOf: (row: ClaimedDelivery) => NotificationPayload, done: (result: AttemptResult, index: number) => void): Promise<void>;
   /** Open connections to the push service (HTTP/2 sessions for APNs). */
   sessions(): number;
   close(): unknown;
@@ -47,6 +52,47 @@ export function fromApns(outcome: Outcome): AttemptResult {
 
 export function fromMpns(result: MpnsResult): AttemptResult {
   return { class: result.outcome, status: result.status ?? null, reason: result.suppressed ? 'Suppressed' : result.reason, retryAfterMs: result.retryAfterMs };
+}
+
+/** A client that threw (not an outcome): treat as transient; the retry window bounds it. */
+export function clientError(error: Error): AttemptResult {
+  return { class: 'retry', status: null, reason: `ClientError: ${error.message}`, retryAfterMs: 5000 };
+}
+
+/**
+ * MDM pushes for one tenant through its APNs client, with a callback per outcome rather than a
+ * promise per push (ApnsClient.sendWith): under a 100,000-device fan-out those promises, their
+ * closures and the rows they held were promoted by the young-generation collector while the
+ * batch was in flight, and the old generation's collections cost more than the sending.
+ */
+function sendMdm(apns: ApnsClient, ctx: ServiceContext, rows: readonly ClaimedDelivery[], done: (result: AttemptResult, index: number) => void): Promise<void> {
+  if (rows.length === 0) return Promise.resolve();
+  const { promise, resolve } = Promise.withResolvers<void>();
+  let left = rows.length;
+  const answered = (outcome: Outcome, index: number): void => {
+    done(fromApns(outcome), index);
+    if (--left === 0) resolve();
+  };
+  // Without an expiration of its own an MDM push keeps MDM_DEFAULT_EXPIRATION_SECONDS from now (mdmNotification's rule).
+  const defaultExpiration = Math.floor(ctx.now().getTime() / 1000) + MDM_DEFAULT_EXPIRATION_SECONDS;
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    try {
+      apns.sendWith({
+        token: row.token!,
+        payload: { mdm: row.pushMagic ?? '' },
+        pushType: 'mdm',
+        priority: MDM_PRIORITY,
+        expiration: row.expiresAt !== null ? Math.floor(row.expiresAt / 1000) : defaultExpiration,
+        topic: apns.topic,
+        id: deliveryApnsId(row.notificationId, row.id),
+      }, row.attempts, answered, i);
+    } catch (error) {
+      // The client was closed under us (its credential changed): this row retries.
+      queueMicrotask(() => answered({ class: 'retry', status: 0, reason: `ClientError: ${(error as Error).message}`, retryAfterMs: 5000 }, i));
+    }
+  }
+  return promise;
 }
 
 /**
@@ -132,23 +178,10 @@ export class PlatformSenders {
       })(), () => { building = null; });
       return building;
     };
-    // The MDM push (mdmNotification's, written out: one object per device and no spreads),
-    // with the notification's own expiration, else MDM_DEFAULT_EXPIRATION_SECONDS from now.
-    const push = (apns: ApnsClient, row: ClaimedDelivery): Promise<AttemptResult> => apns.send({
-      token: row.token!,
-      payload: { mdm: row.pushMagic ?? '' },
-      pushType: 'mdm',
-      priority: MDM_PRIORITY,
-      expiration: row.expiresAt !== null ? Math.floor(row.expiresAt / 1000) : Math.floor(ctx.now().getTime() / 1000) + MDM_DEFAULT_EXPIRATION_SECONDS,
-      topic: apns.topic,
-      id: deliveryApnsId(row.notificationId, row.id),
-    }, { attempt: row.attempts }).then(fromApns);
     return {
       ready: get,
-      send(row) {
-        // Built by forTenant before any send; the lazy path is for a sender used on its own.
-        return client ? push(client, row) : get().then((apns) => push(apns, row));
-      },
+      // Built by forTenant before sending; waited for here only when a sender is used on its own.
+      sendAll: (rows, _payloadOf, done) => (client ? sendMdm(client, ctx, rows, done) : get().then((apns) => sendMdm(apns, ctx, rows, done))),
       sessions: () => (client as ApnsClient | null)?.stats().sessions ?? 0,
       close: () => client?.close(),
     };
@@ -172,13 +205,17 @@ export class PlatformSenders {
       })(), () => { building = null; });
       return building;
     };
+    const send = async (row: ClaimedDelivery, payload: NotificationPayload): Promise<AttemptResult> => {
+      const mpns = payload.mpns!;
+      const { interval, ...notification } = mpns as typeof mpns & { interval?: DeliveryInterval };
+      const s = await get();
+      return fromMpns(await s.send(row.token!, notification, { interval, attempt: row.attempts + 1, expiresAt: row.expiresAt !== null ? new Date(row.expiresAt) : undefined }));
+    };
     return {
       ready: get,
-      async send(row, payload) {
-        const mpns = payload.mpns!;
-        const { interval, ...notification } = mpns as typeof mpns & { interval?: DeliveryInterval };
-        const s = await get();
-        return fromMpns(await s.send(row.token!, notification, { interval, attempt: row.attempts + 1, expiresAt: row.expiresAt !== null ? new Date(row.expiresAt) : undefined }));
+      // MPNS is a request per device over HTTP/1.1: a promise per send is the least of its costs.
+      sendAll: async (rows, payloadOf, done) => {
+        await Promise.all(rows.map((row, i) => send(row, payloadOf(row)).then((result) => done(result, i), (error: Error) => done(clientError(error), i))));
       },
       // HTTP/1.1 keep-alive sockets are pooled inside the sender; count the sender as one.
       sessions: () => (sender ? 1 : 0),

@@ -236,6 +236,12 @@ export class DeliveryWorker {
     const pausedNow = (await this.#paused()).platforms;
     const groups = new Map<string, ClaimedDelivery[]>();
     const payloads = new Map<string, NotificationPayload>();
+    // Parsed once per notification, and only for a platform that reads it (MPNS; MDM's payload is the device's push magic).
+    const payloadOf = (row: ClaimedDelivery): NotificationPayload => {
+      let payload = payloads.get(row.notificationId);
+      if (!payload) payloads.set(row.notificationId, (payload = JSON.parse(row.payload) as NotificationPayload));
+      return payload;
+    };
     const policy = this.#policy;
     const windows = this.#windows(rows);
 
@@ -270,36 +276,31 @@ export class DeliveryWorker {
         for (const row of group) updates.push(rowUpdate(row.id, row.attempts, { class: 'credential', status: null, reason: sender.credentialProblem }, windows.get(row.notificationId)!, policy, now));
         return;
       }
-      // One promise per send and one for the group: no async function or await per row.
-      const sends: Array<Promise<void>> = [];
+      // The rows whose endpoint may be tried now; the rest wait for its circuit's next probe.
+      const sendable: ClaimedDelivery[] = [];
+      const endpoints: string[] = [];
       for (const row of group) {
-        const window = windows.get(row.notificationId)!;
         const endpoint = this.senders.endpointOf(row);
         const admission = this.circuits.admit(endpoint);
-        if (!admission.allowed) {
-          updates.push(deferredUpdate(row.id, admission, endpoint, window, policy));
-          continue;
-        }
-        let payload = payloads.get(row.notificationId);
-        if (!payload) payloads.set(row.notificationId, (payload = JSON.parse(row.payload) as NotificationPayload));
-        const started = performance.now();
-        let sent: Promise<AttemptResult>;
-        try {
-          sent = sender.send(row, payload);
-        } catch (error) {
-          sent = Promise.reject(error);
-        }
-        sends.push(sent.then(undefined, clientError).then((result) => {
-          if (unreachable(result)) this.circuits.failed(endpoint);
-          else this.circuits.succeeded(endpoint);
-          this.#options.onEvent?.({ type: 'attempt', tenantId, platform: platform!, result, ms: performance.now() - started });
-          if (result.retryAfterMs !== undefined) result = { ...result, retryAfterMs: result.retryAfterMs * this.#options.retryDelayScale };
-          if (result.class === 'invalid') invalidated.push({ row, reason: result.reason ?? 'Invalid', since: result.invalidSince });
-          if (result.class === 'credential') paused.set(`${tenantId}\u0000${platform}`, { tenantId, platform: platform!, reason: result.reason ?? 'CredentialRejected' });
-          updates.push(rowUpdate(row.id, row.attempts, result, window, policy, Date.now()));
-        }));
+        if (admission.allowed) {
+          sendable.push(row);
+          endpoints.push(endpoint);
+        } else updates.push(deferredUpdate(row.id, admission, endpoint, windows.get(row.notificationId)!, policy));
       }
-      await Promise.all(sends);
+      const started = performance.now();
+      const pausedKey = `${tenantId}\u0000${platform}`;
+      await sender.sendAll(sendable, payloadOf, (answer, i) => {
+        const row = sendable[i]!;
+        const endpoint = endpoints[i]!;
+        let result = answer;
+        if (unreachable(result)) this.circuits.failed(endpoint);
+        else this.circuits.succeeded(endpoint);
+        this.#options.onEvent?.({ type: 'attempt', tenantId, platform: platform!, result, ms: performance.now() - started });
+        if (result.retryAfterMs !== undefined) result = { ...result, retryAfterMs: result.retryAfterMs * this.#options.retryDelayScale };
+        if (result.class === 'invalid') invalidated.push({ row, reason: result.reason ?? 'Invalid', since: result.invalidSince });
+        if (result.class === 'credential') paused.set(pausedKey, { tenantId, platform: platform!, reason: result.reason ?? 'CredentialRejected' });
+        updates.push(rowUpdate(row.id, row.attempts, result, windows.get(row.notificationId)!, policy, Date.now()));
+      });
     }));
 
     PHASE('send', p0, rows.length);
@@ -333,11 +334,6 @@ export class DeliveryWorker {
 
 /** How often rows of a paused platform look again, should nothing wake them. */
 const PARKED_RECHECK_MS = 60_000;
-
-/** A client that threw (not an outcome): treat as transient; the retry window bounds it. */
-function clientError(error: Error): AttemptResult {
-  return { class: 'retry', status: null, reason: `ClientError: ${error.message}`, retryAfterMs: 5000 };
-}
 
 /** An attempt that found the endpoint unreachable (no answer at all), as opposed to one it answered. */
 function unreachable(result: AttemptResult): boolean {
