@@ -133,14 +133,12 @@ export class DeliveryWorker {
       let rows: ClaimedDelivery[];
       this.#claiming++;
       try {
-        const c0 = performance.now();
         rows = await this.#ctx.store.deliveries.claim({
           workerId: this.#options.workerId,
           limit: this.#options.batchSize,
           leaseMs: this.#options.leaseMs,
           excludeTenants: (await this.#paused()).tenants,
         });
-        PHASE('claim', c0, rows.length);
       } catch (error) {
         // The database hiccupped: back off a little and try again; rows are safe in the table.
         this.#options.log?.('error', 'claiming deliveries failed', { error: (error as Error).message });
@@ -245,7 +243,6 @@ export class DeliveryWorker {
   }
 
   async #process(rows: ClaimedDelivery[]): Promise<void> {
-    const p0 = performance.now();
     const now = Date.now();
     const updates: DeliveryUpdate[] = [];
     const invalidated: Array<{ row: ClaimedDelivery; reason: string; since?: number }> = [];
@@ -320,13 +317,10 @@ export class DeliveryWorker {
       });
     }));
 
-    PHASE('send', p0, rows.length);
-    const f0 = performance.now();
     const store = this.#ctx.store;
     // The sends happened: losing their outcomes to a database blip would send them all again
     // when the lease ends. Keep trying for most of the lease instead.
     await this.#persist(() => store.deliveries.finish(updates), now);
-    PHASE('finish', f0, updates.length);
     const marked = new Set<string>();
     for (const items of Map.groupBy(invalidated, (i) => `${i.reason}\u0000${i.since ?? ''}`).values()) {
       for (const id of await store.devices.markInvalid(items.map((i) => i.row.deviceId), items[0]!.reason, Date.now(), items[0]!.since)) marked.add(id);
@@ -341,10 +335,7 @@ export class DeliveryWorker {
       this.#options.onEvent?.({ type: 'tenant.paused', tenantId, reason, platform });
       this.#options.log?.('warn', 'tenant platform paused: its credential was refused; its rows wait until it is replaced', { tenantId, platform, reason });
     }
-    const k0 = performance.now();
     const completed = await store.notifications.completeFinished([...new Set(rows.map((r) => r.notificationId))]);
-    PHASE('complete', k0, completed.length);
-    PHASE('batch', p0, rows.length);
     for (const n of completed) this.#options.onEvent?.({ type: 'notification.completed', tenantId: n.tenantId, notificationId: n.id });
   }
 }
@@ -359,8 +350,3 @@ function unreachable(result: AttemptResult): boolean {
   return result.class === 'retry' && /^(ConnectionFailed|Timeout)\b/.test(result.reason ?? '');
 }
 
-import fs from 'node:fs';
-const PHASE_FILE = process.env.CERTPUSH_PHASE_LOG;
-function PHASE(name: string, t0: number, n: number): void {
-  if (PHASE_FILE) fs.appendFileSync(PHASE_FILE, `${(performance.now()).toFixed(1)} ${name} ${(performance.now() - t0).toFixed(1)} ${n}\n`);
-}
