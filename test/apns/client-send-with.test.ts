@@ -21,7 +21,8 @@ test('sendWith calls back once per notification with its outcome and context, a 
   });
   assert.equal(calls, 3);
   assert.equal(outcomes.get(0)!.class, 'accepted');
-  assert.deepEqual([outcomes.get(1)!.class, outcomes.get(1)!.status, 'reason' in outcomes.get(1)! && outcomes.get(1)!.reason], ['invalid', 0, 'BadDeviceToken']);
+  const rejected = outcomes.get(1)!;
+  assert.deepEqual([rejected.class, rejected.status, 'reason' in rejected ? rejected.reason : undefined], ['invalid', 0, 'BadDeviceToken']);
   assert.equal(outcomes.get(2)!.class, 'accepted');
   assert.equal(sim.log.forToken(deviceToken(1))[0]!.payload, '{"mdm":"m1"}');
   assert.equal(sim.log.forToken(deviceToken(3)).length, 1);
