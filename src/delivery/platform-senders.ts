@@ -55,7 +55,7 @@ export function fromMpns(result: MpnsResult): AttemptResult {
 }
 
 /** A client that threw (not an outcome): treat as transient; the retry window bounds it. */
-export function clientError(error: Error): AttemptResult {
+function clientError(error: Error): AttemptResult {
   return { class: 'retry', status: null, reason: `ClientError: ${error.message}`, retryAfterMs: 5000 };
 }
 
