@@ -24,6 +24,8 @@ async function runScenario(scenario: Scenario, pki: TestPki, pkiDir: string): Pr
     const total = TENANTS * PER_TENANT;
     const { url } = world;
     // Measured: every tenant pushes all its devices at once.
+    const cpuBefore = world.cpuSeconds();
+    const threadsBefore = world.threadCpuSeconds();
     const started = Date.now();
     const ids = await Promise.all(tenants.map((t) => api(url, t.key, 'POST', `/v1/tenants/${t.tid}/notifications`, { all: true, mdm: true }).then((r) => r.id as string)));
     const accepted = Date.now();
@@ -42,7 +44,17 @@ async function runScenario(scenario: Scenario, pki: TestPki, pkiDir: string): Pr
         await new Promise((res) => setTimeout(res, 50));
       }
     }
+    const cpuAfter = world.cpuSeconds();
+    if (process.env.CERTPUSH_BENCH_THREADS) {
+      // Where the first process's CPU went, µs per delivery by thread name (a look inside, not a column).
+      const after = world.threadCpuSeconds();
+      const by = Object.entries(after).map(([name, s]) => `${name} ${((s - (threadsBefore[name] ?? 0)) / total * 1e6).toFixed(1)}`).join(', ');
+      process.stderr.write(`${scenario.name}: CPU µs per delivery by thread: ${by}\n`);
+    }
     const rss = world.peakRssMb();
+    // CPU per delivery of the certpush processes (API, worker and SQLite threads together) from the
+    // first send to the last completion: steadier than the rate on a shared machine.
+    const certpushCpu = cpuAfter.certpush.reduce((a, b) => a + b, 0) - cpuBefore.certpush.reduce((a, b) => a + b, 0);
     const dbSize = await world.databaseBytes();
     return {
       scenario: scenario.name,
@@ -50,6 +62,8 @@ async function runScenario(scenario: Scenario, pki: TestPki, pkiDir: string): Pr
       'deliveries/s': (total / seconds).toFixed(0),
       'API accepted the sends in': `${((accepted - started) / 1000).toFixed(2)} s`,
       'time to last delivery': `${seconds.toFixed(2)} s`,
+      'certpush CPU µs/delivery': (certpushCpu / total * 1e6).toFixed(1),
+      'simulator CPU µs/delivery': ((cpuAfter.simulator - cpuBefore.simulator) / total * 1e6).toFixed(1),
       'peak RSS MB (per process)': rss.map((r) => r.toFixed(0)).join(' + '),
       'database MB': (dbSize / 1048576).toFixed(1),
     };

@@ -26,6 +26,7 @@ export interface CertpushProcess { child: ChildProcess; url: string | null; role
 /** The simulator process: how many it accepted, and (with arrivals on) when each token arrived. */
 export interface SimulatorProcess {
   url: string;
+  pid: number;
   count(): Promise<{ count: number; lastAt: number }>;
   /** Resolves with the simulator's receive time (epoch ms, fractional) of the next push to `token`. */
   arrival(token: string): Promise<number>;
@@ -41,6 +42,10 @@ export interface ServiceWorld {
   config: Partial<ServiceConfig>;
   /** Peak resident memory of each certpush process so far (Linux VmHWM), MB. */
   peakRssMb(): number[];
+  /** CPU seconds (user + system, every thread) each certpush process and the simulator have used so far (Linux /proc). */
+  cpuSeconds(): { certpush: number[]; simulator: number };
+  /** CPU seconds by thread name of the first certpush process (its main thread, SQLite threads, libuv pool, V8's GC helpers). */
+  threadCpuSeconds(): Record<string, number>;
   databaseBytes(): Promise<number>;
   close(): Promise<void>;
 }
@@ -82,6 +87,34 @@ function peakRss(pid: number): number {
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
 }
 
+/** User + system CPU seconds of a process, all its threads (fields 14 and 15 of /proc/PID/stat, in clock ticks). */
+export function processCpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may hold spaces; count fields from after its closing parenthesis.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** CPU seconds per thread of a process, summed by thread name (/proc/PID/task/TID/stat): where a process's CPU went. */
+export function threadCpuSeconds(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // the thread ended meanwhile
+    }
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    out[name] = (out[name] ?? 0) + (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  }
+  return out;
+}
+
+/** USER_HZ: 100 on every Linux this runs on (getconf CLK_TCK). */
+const CLOCK_TICKS = 100;
+
 function startSimulator(pkiDir: string, arrivals: boolean): Promise<SimulatorProcess> {
   const sim = spawn(process.execPath, [SIMULATOR, pkiDir, ...(arrivals ? ['arrivals'] : [])], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   const waiting = new Map<string, (at: number) => void>();
@@ -95,6 +128,7 @@ function startSimulator(pkiDir: string, arrivals: boolean): Promise<SimulatorPro
   });
   return new Promise((resolve) => sim.stdout!.once('data', (c: Buffer) => resolve({
     url: JSON.parse(c.toString()).url,
+    pid: sim.pid!,
     count: () => new Promise((r) => { counts.push(r); sim.send('count'); }),
     arrival: (token) => new Promise((r) => waiting.set(token.toLowerCase(), r)),
     close: () => sim.kill('SIGTERM'),
@@ -145,6 +179,8 @@ export async function startServiceWorld(options: { backend: 'sqlite' | 'postgres
     backend: options.backend,
     config,
     peakRssMb: () => processes.map((p) => peakRss(p.child.pid!)),
+    threadCpuSeconds: () => threadCpuSeconds(processes[0]!.child.pid!),
+    cpuSeconds: () => ({ certpush: processes.map((p) => processCpuSeconds(p.child.pid!)), simulator: processCpuSeconds(sim.pid) }),
     async databaseBytes() {
       if (!database) {
         let size = 0;

@@ -187,6 +187,20 @@ export class ApnsClient {
   }
 
   /**
+   * `send` with a callback instead of a promise: `done(outcome, context)` is called once, from a
+   * microtask, with the outcome (a local rejection too). For a caller with thousands of sends in
+   * flight — the delivery worker — a promise per send is garbage that outlives the young
+   * generation. Throws only where `send` throws: the client is closed.
+   *
+   * @example client.sendWith(notification, 0, (outcome, row) => record(row, outcome), row)
+   */
+  sendWith<C>(notification: Notification, attempt: number | undefined, done: (outcome: Outcome, context: C) => void, context: C): void {
+    const prepared = prepareNotification(notification, this.topic);
+    if ('class' in prepared) queueMicrotask(() => done(prepared, context));
+    else this.#pool.submit(prepared, attempt, done, context);
+  }
+
+  /**
    * The MDM push: `{"mdm": pushMagic}`, push type mdm, topic from the push certificate's UID.
    *
    * @example await client.sendMdm(device.token, device.pushMagic)
