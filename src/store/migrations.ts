@@ -1,4 +1,5 @@
 import { type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
+import { FINAL_STATE_CODE } from './schema.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -191,6 +192,15 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await sql`CREATE INDEX webhook_events_tenant_due ON webhook_events (tenant_id, next_attempt_at) WHERE state = 'pending'`.execute(db);
       },
     },
+    // One `deliveries` table becomes a small hot queue and an insert-only results table
+    // (README: Design, "The queue and the results"). Existing rows move, ids kept.
+    '0007_queue_and_results': {
+      async up(db: Kysely<unknown>) {
+        // SQLite runs migrations outside a transaction; this one moves every row, so it makes its own.
+        if (dialect === 'sqlite') await db.transaction().execute((tx) => queueAndResultsUp(tx, dialect));
+        else await queueAndResultsUp(db, dialect);
+      },
+    },
   };
 }
 
@@ -258,6 +268,81 @@ async function retentionUp(db: Kysely<unknown>, dialect: Dialect): Promise<void>
     .addColumn('holder', 'text', (c) => c.notNull())
     .addColumn('until', 'bigint', (c) => c.notNull())
     .execute();
+}
+
+async function queueAndResultsUp(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
+  // Rows still queued per notification, kept by the statements that queue and finish rows.
+  await db.schema.alterTable('notifications').addColumn('queued', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+  await sql`UPDATE notifications SET queued = (SELECT count(*) FROM deliveries d WHERE d.notification_seq = notifications.seq AND d.state = 'pending')
+            WHERE seq IN (SELECT notification_seq FROM deliveries WHERE state = 'pending')`.execute(db);
+
+  // The queue: rows not yet final. Fixed-width columns first (PostgreSQL pads nothing). Its ids
+  // continue the deliveries' sequence, so a row keeps its id from fan-out to result.
+  const id = dialect === 'postgres' ? sql`id bigint PRIMARY KEY DEFAULT nextval('deliveries_id_seq')` : sql`id integer PRIMARY KEY AUTOINCREMENT`;
+  await sql`CREATE TABLE delivery_queue (
+    ${id},
+    notification_seq bigint NOT NULL REFERENCES notifications (seq) ON DELETE CASCADE,
+    next_attempt_at bigint NOT NULL,
+    updated_at bigint NOT NULL,
+    attempts smallint NOT NULL DEFAULT 0,
+    last_status smallint,
+    tenant_id text NOT NULL,
+    device_id text NOT NULL,
+    last_class text,
+    last_reason text
+  )`.execute(db);
+  await sql`INSERT INTO delivery_queue (id, notification_seq, next_attempt_at, updated_at, attempts, last_status, tenant_id, device_id, last_class, last_reason)
+            SELECT id, notification_seq, next_attempt_at, updated_at, attempts, last_status, tenant_id, device_id, last_class, last_reason
+            FROM deliveries WHERE state = 'pending'`.execute(db);
+
+  // The results: one row per final outcome, never updated. No tenant_id (the notification has
+  // it), the state as a code, the class only when it is not the state's own name. The primary
+  // key is the one index: the report's pages and retention's fold both read one notification's
+  // rows in id order. No foreign key: checking one would cost a lookup and a row lock on the
+  // notification for every result inserted, and notifications are never deleted (retention
+  // deletes results; the queue's key still cascades).
+  const code = sql.raw(`CASE state ${Object.entries(FINAL_STATE_CODE).map(([state, n]) => `WHEN '${state}' THEN ${n}`).join(' ')} END`);
+  await sql`CREATE TABLE delivery_results (
+    notification_seq bigint NOT NULL,
+    id bigint NOT NULL,
+    updated_at bigint NOT NULL,
+    attempts smallint NOT NULL,
+    last_status smallint,
+    state smallint NOT NULL,
+    device_id text NOT NULL,
+    last_class text,
+    last_reason text,
+    PRIMARY KEY (notification_seq, id)
+  )${sql.raw(dialect === 'sqlite' ? ' WITHOUT ROWID' : '')}`.execute(db);
+  await sql`INSERT INTO delivery_results (notification_seq, id, updated_at, attempts, last_status, state, device_id, last_class, last_reason)
+            SELECT notification_seq, id, updated_at, attempts, last_status, ${code}, device_id, NULLIF(last_class, state), last_reason
+            FROM deliveries WHERE state <> 'pending'`.execute(db);
+
+  if (dialect === 'postgres') {
+    // The sequence outlives the table it was made for.
+    await sql`ALTER SEQUENCE deliveries_id_seq OWNED BY delivery_queue.id`.execute(db);
+    await sql`DROP TABLE deliveries`.execute(db);
+    await sql`ALTER SEQUENCE deliveries_id_seq RENAME TO delivery_queue_id_seq`.execute(db);
+    await sql`ALTER TABLE delivery_queue ALTER COLUMN id SET DEFAULT nextval('delivery_queue_id_seq')`.execute(db);
+    // The queue is small and churns (every row inserted, updated by its claim, deleted):
+    // vacuum it at 2% dead so its pages are reused rather than grown.
+    await sql`ALTER TABLE delivery_queue SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_vacuum_insert_scale_factor = 0.02)`.execute(db);
+    // Insert-only: pages are filled to the brim (nothing will be updated in place), vacuumed
+    // after retention's deletes at 2% dead, and after inserts often enough that freezing is
+    // spread out rather than one anti-wraparound pass over the whole table.
+    await sql`ALTER TABLE delivery_results SET (fillfactor = 100, autovacuum_vacuum_scale_factor = 0.02, autovacuum_vacuum_insert_scale_factor = 0.1)`.execute(db);
+  } else {
+    // AUTOINCREMENT keeps ids rising past every id ever given (not just those still queued):
+    // the queue starts where deliveries' sequence was.
+    await sql`DELETE FROM sqlite_sequence WHERE name = 'delivery_queue'`.execute(db);
+    await sql`INSERT INTO sqlite_sequence (name, seq) SELECT 'delivery_queue', seq FROM sqlite_sequence WHERE name = 'deliveries'`.execute(db);
+    await sql`DROP TABLE deliveries`.execute(db);
+  }
+  // The claim: due rows per tenant in claim order (see 0001's deliveries_due for why id is in
+  // the key). No partial predicate: every queue row is pending.
+  await sql`CREATE INDEX delivery_queue_due ON delivery_queue (tenant_id, next_attempt_at, id)`.execute(db);
+  // One notification's queued rows in id order: the report's pages merge them with its results.
+  await sql`CREATE INDEX delivery_queue_notification ON delivery_queue (notification_seq, id)`.execute(db);
 }
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

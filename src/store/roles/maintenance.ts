@@ -18,7 +18,7 @@ export interface LeaseStore {
 export interface RetentionStore {
   /** Completed notifications with rows still kept, completed before `cutoff`, oldest first. */
   due(cutoff: number, limit: number): Promise<Array<{ seq: number; id: string }>>;
-  /** Delete up to `limit` final rows of notification `seq` into its folded counts, in one transaction. */
+  /** Delete up to `limit` results of notification `seq` into its folded counts, in one transaction (the queue is never touched). */
   fold(seq: number, limit: number, now?: number): Promise<FoldResult>;
   /** Make deleted rows' space usable again (VACUUM, or SQLite's free pages handed back). */
   reclaim(maxPages?: number): Promise<void>;
