@@ -324,6 +324,10 @@ async function queueAndResultsUp(db: Kysely<unknown>, dialect: Dialect): Promise
     await sql`DROP TABLE deliveries`.execute(db);
     await sql`ALTER SEQUENCE deliveries_id_seq RENAME TO delivery_queue_id_seq`.execute(db);
     await sql`ALTER TABLE delivery_queue ALTER COLUMN id SET DEFAULT nextval('delivery_queue_id_seq')`.execute(db);
+    // New ids follow every id given so far, queued or final (a row inserted with its own id
+    // did not move the sequence).
+    await sql`SELECT setval('delivery_queue_id_seq', GREATEST((SELECT MAX(id) FROM delivery_queue), (SELECT MAX(id) FROM delivery_results),
+                                                              (SELECT last_value FROM delivery_queue_id_seq), 1))`.execute(db);
     // The queue is small and churns (every row inserted, updated by its claim, deleted):
     // vacuum it at 2% dead so its pages are reused rather than grown.
     await sql`ALTER TABLE delivery_queue SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_vacuum_insert_scale_factor = 0.02)`.execute(db);
@@ -333,9 +337,10 @@ async function queueAndResultsUp(db: Kysely<unknown>, dialect: Dialect): Promise
     await sql`ALTER TABLE delivery_results SET (fillfactor = 100, autovacuum_vacuum_scale_factor = 0.02, autovacuum_vacuum_insert_scale_factor = 0.1)`.execute(db);
   } else {
     // AUTOINCREMENT keeps ids rising past every id ever given (not just those still queued):
-    // the queue starts where deliveries' sequence was.
+    // the queue starts where deliveries' sequence was, or after the highest id, if higher.
     await sql`DELETE FROM sqlite_sequence WHERE name = 'delivery_queue'`.execute(db);
-    await sql`INSERT INTO sqlite_sequence (name, seq) SELECT 'delivery_queue', seq FROM sqlite_sequence WHERE name = 'deliveries'`.execute(db);
+    await sql`INSERT INTO sqlite_sequence (name, seq) SELECT 'delivery_queue', MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'deliveries'), 0),
+                                                                    COALESCE((SELECT MAX(id) FROM delivery_results), 0), COALESCE((SELECT MAX(id) FROM delivery_queue), 0))`.execute(db);
     await sql`DROP TABLE deliveries`.execute(db);
   }
   // The claim: due rows per tenant in claim order (see 0001's deliveries_due for why id is in

@@ -44,7 +44,7 @@ export function retentionRepository(db: Kysely<Schema>, dialect: Dialect): impor
      * `delivery_results` is read or written: a pending row lives in `delivery_queue`, which
      * retention never deletes from. The counts come from the DELETE's own RETURNING, so a row
      * two workers race for is counted by the one that deleted it. When no result is left, the
-     * notification's detail is marked expired (a completed notification has nothing queued).
+     * notification's detail is marked expired — unless rows of it are still queued.
      */
     async fold(seq: number, limit: number, now = Date.now()): Promise<FoldResult> {
       return db.transaction().execute(async (tx) => {
@@ -71,7 +71,10 @@ export function retentionRepository(db: Kysely<Schema>, dialect: Dialect): impor
         }
         let finished = false;
         if (gone.length < limit) {
-          const left = await tx.selectFrom('deliveryResults').select('id').where('notificationSeq', '=', seq).limit(1).executeTakeFirst();
+          // A notification marked complete while rows are still queued (it should not happen)
+          // keeps its detail: those rows will have results to report.
+          const left = await tx.selectFrom('deliveryResults').select('id').where('notificationSeq', '=', seq).limit(1).executeTakeFirst()
+            ?? await tx.selectFrom('deliveryQueue').select('id').where('notificationSeq', '=', seq).limit(1).executeTakeFirst();
           if (!left) {
             await tx.updateTable('notifications').set({ detailExpiredAt: now }).where('seq', '=', seq).where('detailExpiredAt', 'is', null).execute();
             finished = true;
