@@ -85,15 +85,13 @@ export function retentionRepository(db: Kysely<Schema>, dialect: Dialect): impor
     },
 
     /**
-     * Make deleted rows' space usable. PostgreSQL: VACUUM the results now rather than when
-     * autovacuum next looks (it runs beside claims, taking no lock they wait for), and the
-     * queue with them: it holds no live row retention would touch, but every claim and final
-     * outcome leaves a dead version there, and a vacuumed queue stays a few pages. SQLite: hand
+     * Make deleted results' space usable. PostgreSQL: VACUUM the results now rather than when
+     * autovacuum next looks (it runs beside claims, taking no lock they wait for). SQLite: hand
      * free pages back to the file system, a bounded number per statement.
      */
     async reclaim(maxPages = 64 * VACUUM_PAGES): Promise<void> {
       if (dialect === 'postgres') {
-        await sql`VACUUM delivery_results, delivery_queue`.execute(db);
+        await sql`VACUUM delivery_results`.execute(db);
         return;
       }
       for (let released = 0; released < maxPages;) {
@@ -101,6 +99,16 @@ export function retentionRepository(db: Kysely<Schema>, dialect: Dialect): impor
         if (n === 0) break;
         released += n;
       }
+    },
+
+    /**
+     * PostgreSQL: VACUUM the queue. It holds no row retention may touch, but every claim and
+     * every final outcome leaves a dead version in it and in its indexes, which claims then step
+     * over; vacuumed once a pass (each minute), the queue stays the size of its backlog. SQLite
+     * needs nothing: its deleted rows' pages are reused at once.
+     */
+    async tidyQueue(): Promise<void> {
+      if (dialect === 'postgres') await sql`VACUUM delivery_queue`.execute(db);
     },
   };
 }
