@@ -59,10 +59,10 @@ export function deliveriesRepository(db: Kysely<Schema>, dialect: Dialect, atomi
     // Raw SQL names columns in snake_case; the CamelCasePlugin renames the result's keys.
     const { rows } = await sql<{ tenantId: string }>`
       WITH RECURSIVE t(tenant_id) AS (
-        SELECT MIN(tenant_id) FROM delivery_queue WHERE next_attempt_at <= ${now}
+        SELECT MIN(tenant_id) FROM delivery_queue WHERE next_attempt_at <= ${now} AND leased_until <= ${now}
         UNION ALL
         SELECT (SELECT MIN(d.tenant_id) FROM delivery_queue d
-                WHERE d.next_attempt_at <= ${now} AND d.tenant_id > t.tenant_id)
+                WHERE d.next_attempt_at <= ${now} AND d.leased_until <= ${now} AND d.tenant_id > t.tenant_id)
         FROM t WHERE t.tenant_id IS NOT NULL
       )
       SELECT tenant_id FROM t WHERE tenant_id IS NOT NULL LIMIT ${TENANTS_PER_CLAIM * 4}`.execute(db);
@@ -73,7 +73,9 @@ export function deliveriesRepository(db: Kysely<Schema>, dialect: Dialect, atomi
     /**
      * Lease up to `limit` due rows, shared evenly between the tenants that have any — one
      * tenant's 100,000-row fan-out cannot starve another's single push. Leasing sets
-     * next_attempt_at to the lease's end, so a row whose worker dies is due again after it.
+     * leased_until to the lease's end, so a row whose worker dies is claimable again after it;
+     * the due index does not hold leased_until, so the lease is a HOT update on PostgreSQL, and
+     * a claim steps over the rows in flight (batch size × concurrency) with a heap check.
      * PostgreSQL: FOR UPDATE SKIP LOCKED lets many workers claim at once without blocking.
      */
     async claim(options: ClaimOptions): Promise<ClaimedDelivery[]> {
@@ -93,12 +95,12 @@ export function deliveriesRepository(db: Kysely<Schema>, dialect: Dialect, atomi
         // gives — and it takes a disk flush (several ms) off every push's way to APNs.
         const { rows } = await sql<ClaimedDelivery>`
           WITH claimed AS (
-            UPDATE delivery_queue SET next_attempt_at = ${leaseEnd}
+            UPDATE delivery_queue SET leased_until = ${leaseEnd}
             WHERE id IN (
               SELECT d.id FROM unnest(${tenants}::text[]) AS t(tenant_id)
               CROSS JOIN LATERAL (
                 SELECT id FROM delivery_queue
-                WHERE tenant_id = t.tenant_id AND next_attempt_at <= ${now}
+                WHERE tenant_id = t.tenant_id AND next_attempt_at <= ${now} AND leased_until <= ${now}
                 ORDER BY next_attempt_at, id LIMIT ${share}
                 FOR UPDATE SKIP LOCKED
               ) d
@@ -117,8 +119,8 @@ export function deliveriesRepository(db: Kysely<Schema>, dialect: Dialect, atomi
       // One process owns an SQLite database: one statement per tenant, all in one transaction
       // sent to its writer thread at once.
       const results = await runAtomically(db, atomic, tenants.map((tenant) => sql`
-        UPDATE delivery_queue SET next_attempt_at = ${leaseEnd}
-        WHERE id IN (SELECT id FROM delivery_queue WHERE tenant_id = ${tenant} AND next_attempt_at <= ${now}
+        UPDATE delivery_queue SET leased_until = ${leaseEnd}
+        WHERE id IN (SELECT id FROM delivery_queue WHERE tenant_id = ${tenant} AND next_attempt_at <= ${now} AND leased_until <= ${now}
                      ORDER BY next_attempt_at, id LIMIT ${share})
         RETURNING id`.compile(db)));
       const ids = results.flatMap((r) => r.rows.map((row) => Number(row.id)));
@@ -161,7 +163,7 @@ export function deliveriesRepository(db: Kysely<Schema>, dialect: Dialect, atomi
               AS u(id, code, next_attempt_at, counted, last_class, last_status, last_reason)
           ), retried AS (
             UPDATE delivery_queue q
-            SET next_attempt_at = u.next_attempt_at, attempts = q.attempts + u.counted, last_class = u.last_class,
+            SET next_attempt_at = u.next_attempt_at, leased_until = 0, attempts = q.attempts + u.counted, last_class = u.last_class,
                 last_status = u.last_status, last_reason = u.last_reason, updated_at = ${now}
             FROM u WHERE q.id = u.id AND u.code = 0
           ), gone AS (
@@ -191,6 +193,7 @@ export function deliveriesRepository(db: Kysely<Schema>, dialect: Dialect, atomi
             queries.push(db.updateTable('deliveryQueue')
               .set((eb) => ({
                 nextAttemptAt: update.nextAttemptAt ?? now,
+                leasedUntil: 0,
                 attempts: eb('attempts', '+', counted),
                 lastClass: update.lastClass,
                 lastStatus: update.lastStatus,

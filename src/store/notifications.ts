@@ -153,7 +153,7 @@ export function notificationsRepository(db: Kysely<Schema>, atomic?: AtomicRunne
      */
     async results(seq: number, after: number, limit: number) {
       const queued = await db.selectFrom('deliveryQueue')
-        .select(['id', 'deviceId', 'attempts', 'lastClass', 'lastStatus', 'lastReason', 'updatedAt', 'nextAttemptAt'])
+        .select(['id', 'deviceId', 'attempts', 'lastClass', 'lastStatus', 'lastReason', 'updatedAt', 'nextAttemptAt', 'leasedUntil'])
         .where('notificationSeq', '=', seq).where('id', '>', after)
         .orderBy('notificationSeq').orderBy('id').limit(limit)
         .execute();
@@ -163,7 +163,8 @@ export function notificationsRepository(db: Kysely<Schema>, atomic?: AtomicRunne
         .orderBy('notificationSeq').orderBy('id').limit(limit)
         .execute();
       const page = [
-        ...queued.map((r) => ({ ...r, id: Number(r.id), state: 'pending' as DeliveryState })),
+        // A row in flight is next due when its lease ends, as the API has always said.
+        ...queued.map(({ leasedUntil, ...r }) => ({ ...r, id: Number(r.id), state: 'pending' as DeliveryState, nextAttemptAt: Math.max(Number(r.nextAttemptAt), Number(leasedUntil)) })),
         // A result's due time is when it was recorded, as it was when final rows stayed in the queue's table.
         ...final.map((r) => { const state = stateOf(r.state); return { ...r, id: Number(r.id), state, lastClass: r.lastClass ?? state, nextAttemptAt: r.updatedAt }; }),
       ].sort((a, b) => a.id - b.id).slice(0, limit);

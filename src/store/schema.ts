@@ -125,11 +125,15 @@ export interface DeliveryQueueTable {
   tenantId: string;
   deviceId: string;
   attempts: number;
-  /**
-   * When the row is next due. Claiming a row sets it to the lease's end, so a lease that runs
-   * out (a worker died) makes the row due again with no extra bookkeeping.
-   */
+  /** When the row is next due: at the fan-out, or a retry's time. A claim does not change it. */
   nextAttemptAt: number;
+  /**
+   * The lease: claimed rows are not claimed again before this time (0: never claimed since the
+   * last try). A lease that runs out (a worker died) makes the row claimable again with no
+   * extra bookkeeping. A column no index holds, so the claim's update is a HOT update on
+   * PostgreSQL: no new index entry, and the dead version pruned from its page without vacuum.
+   */
+  leasedUntil: Generated<number>;
   /** The last try's class, status and reason, for a row waiting to retry (e.g. "retry", 503, "ServiceUnavailable"). */
   lastClass: string | null;
   lastStatus: number | null;
