@@ -95,17 +95,11 @@ export function deliveriesRepository(db: Kysely<Schema>, dialect: Dialect, atomi
         // gives — and it takes a disk flush (several ms) off every push's way to APNs.
         const { rows } = await sql<ClaimedDelivery>`
           WITH claimed AS (
-            UPDATE delivery_queue SET leased_until = ${leaseEnd}
-            WHERE id IN (
-              SELECT d.id FROM unnest(${tenants}::text[]) AS t(tenant_id)
-              CROSS JOIN LATERAL (
-                SELECT id FROM delivery_queue
-                WHERE tenant_id = t.tenant_id AND next_attempt_at <= ${now} AND leased_until <= ${now}
-                ORDER BY next_attempt_at, id LIMIT ${share}
-                FOR UPDATE SKIP LOCKED
-              ) d
-            ) AND (SELECT set_config('synchronous_commit', 'off', true)) = 'off'
-            RETURNING id, notification_seq, tenant_id, device_id, attempts
+            UPDATE delivery_queue q SET leased_until = ${leaseEnd}
+            FROM unnest(${tenants}::text[]) AS t(tenant_id)
+            CROSS JOIN LATERAL delivery_queue_claimable(t.tenant_id, ${now}, ${share}) AS d(id)
+            WHERE q.id = d.id AND (SELECT set_config('synchronous_commit', 'off', true)) = 'off'
+            RETURNING q.id, q.notification_seq, q.tenant_id, q.device_id, q.attempts
           )
           SELECT c.id, n.id AS notification_id, c.tenant_id, c.device_id, c.attempts,
                  dv.platform, dv.token, dv.push_magic, dv.topic, dv.invalid_at AS device_invalid_at,
@@ -143,12 +137,13 @@ export function deliveriesRepository(db: Kysely<Schema>, dialect: Dialect, atomi
 
     /**
      * Record attempts' outcomes. A retry updates its queue row; a final outcome deletes it and
-     * inserts its result, and takes it off the notification's `queued` count, in one statement:
-     * the result is written by whoever deleted the row, so two workers racing for a row whose
-     * lease lapsed record it once. PostgreSQL: the whole batch is one statement (its outcomes as
-     * arrays), so it needs no BEGIN/COMMIT and takes the notifications' row locks once, in seq
-     * order (two workers finishing rows of the same notifications wait, never deadlock).
-     * SQLite: statements per outcome group, in one transaction sent to the writer at once.
+     * inserts its result in one statement: the result is written by whoever deleted the row, so
+     * two workers racing for a row whose lease lapsed record it once. PostgreSQL: the whole
+     * batch is one statement (its outcomes as arrays), so it needs no BEGIN/COMMIT, and it
+     * touches no notification row: two workers finishing rows of one notification never wait
+     * for each other's commit (a per-notification count of queued rows did, and measured two
+     * workers slower than one). SQLite: statements per outcome group, in one transaction sent
+     * to the writer at once.
      */
     async finish(updates: DeliveryUpdate[], now = Date.now()): Promise<void> {
       if (updates.length === 0) return;
@@ -169,13 +164,9 @@ export function deliveriesRepository(db: Kysely<Schema>, dialect: Dialect, atomi
           ), gone AS (
             DELETE FROM delivery_queue q USING u WHERE q.id = u.id AND u.code > 0
             RETURNING q.notification_seq, q.id, q.device_id, q.attempts + u.counted AS attempts, u.code, u.last_class, u.last_status, u.last_reason
-          ), recorded AS (
-            INSERT INTO delivery_results (notification_seq, id, updated_at, attempts, last_status, state, device_id, last_class, last_reason)
-            SELECT notification_seq, id, ${now}, attempts, last_status, code, device_id, last_class, last_reason FROM gone
           )
-          UPDATE notifications n SET queued = n.queued - g.n
-          FROM (SELECT notification_seq, count(*) AS n FROM gone GROUP BY notification_seq ORDER BY notification_seq) g
-          WHERE n.seq = g.notification_seq`.execute(db);
+          INSERT INTO delivery_results (notification_seq, id, updated_at, attempts, last_status, state, device_id, last_class, last_reason)
+          SELECT notification_seq, id, ${now}, attempts, last_status, code, device_id, last_class, last_reason FROM gone`.execute(db);
         return;
       }
       const groups = new Map<string, { update: DeliveryUpdate; ids: number[] }>();
@@ -204,17 +195,10 @@ export function deliveriesRepository(db: Kysely<Schema>, dialect: Dialect, atomi
               .compile());
             continue;
           }
-          // SQLite has no DELETE … RETURNING inside a statement: count, copy and delete the same
-          // rows in three statements of one transaction (one writer, so nothing comes between).
+          // SQLite has no DELETE … RETURNING inside a statement: copy and delete the same rows in
+          // two statements of one transaction (one writer, so nothing comes between).
           const code = FINAL_STATE_CODE[update.state];
           const rows = db.selectFrom('deliveryQueue').where('id', 'in', batch);
-          queries.push(db.updateTable('notifications')
-            .set((eb) => ({
-              queued: eb('queued', '-', eb.selectFrom('deliveryQueue').select((e) => e.fn.countAll<number>().as('n'))
-                .where('id', 'in', batch).whereRef('deliveryQueue.notificationSeq', '=', 'notifications.seq')),
-            }))
-            .where('seq', 'in', rows.select('notificationSeq'))
-            .compile());
           queries.push(db.insertInto('deliveryResults')
             .columns(['notificationSeq', 'id', 'updatedAt', 'attempts', 'lastStatus', 'state', 'deviceId', 'lastClass', 'lastReason'])
             .expression(rows.select((eb) => [

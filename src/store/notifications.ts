@@ -91,11 +91,10 @@ export function notificationsRepository(db: Kysely<Schema>, atomic?: AtomicRunne
       }
       const wake = options.queue?.onCommit;
       if (wake) queries.push(wake);
-      // Every row is queued (`queued` counts down to completion); nothing to deliver: complete at
-      // once. RETURNING reads the row back in the same message.
+      // Nothing to deliver: complete at once. RETURNING reads the row back in the same message.
       queries.push(db.updateTable('notifications')
         // PostgreSQL types a bare parameter in a CASE as text, which a BIGINT column refuses.
-        .set((eb) => ({ queued: eb.ref('total'), completedAt: eb.case().when('total', '=', 0).then(sql<number>`cast(${now} as bigint)`).else(null).end() }))
+        .set((eb) => ({ completedAt: eb.case().when('total', '=', 0).then(sql<number>`cast(${now} as bigint)`).else(null).end() }))
         .where('id', '=', id)
         .returningAll()
         .compile());
@@ -183,8 +182,10 @@ export function notificationsRepository(db: Kysely<Schema>, atomic?: AtomicRunne
     },
     /**
      * Mark notifications with no row left in the queue as completed; returns the ones just
-     * completed. The count is kept by the statements that queue and finish rows, so this reads
-     * one notification row each rather than probing the queue.
+     * completed. One probe of the queue's (notification_seq, id) index each: the queue holds
+     * only rows not yet final, and its finished rows' dead entries are marked dead by the first
+     * probe that meets them (the old single table's partial index was measured at 95,363 heap
+     * fetches for this question at 25,000 rows).
      */
     async completeFinished(ids: string[], now = Date.now()): Promise<Notification[]> {
       if (ids.length === 0) return [];
@@ -192,7 +193,8 @@ export function notificationsRepository(db: Kysely<Schema>, atomic?: AtomicRunne
         .set({ completedAt: now })
         .where('id', 'in', ids)
         .where('completedAt', 'is', null)
-        .where('queued', '=', 0)
+        .where((eb) => eb.not(eb.exists(eb.selectFrom('deliveryQueue').select('deliveryQueue.id')
+          .whereRef('deliveryQueue.notificationSeq', '=', 'notifications.seq'))))
         .returningAll()
         .execute();
     },

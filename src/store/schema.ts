@@ -94,12 +94,6 @@ export interface NotificationTable {
   foldedFailed: Generated<number>;
   /** When retention finished folding the per-device rows; null while they are kept. */
   detailExpiredAt: Generated<number | null>;
-  /**
-   * Rows of this notification still in `delivery_queue`: set by the fan-out, decremented by the
-   * statement that records final outcomes. Zero means complete — no query over the queue's
-   * (possibly not yet vacuumed) index entries to find out.
-   */
-  queued: Generated<number>;
 }
 
 export type DeliveryState = 'pending' | 'delivered' | 'invalid' | 'rejected' | 'expired' | 'failed';
