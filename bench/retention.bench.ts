@@ -14,6 +14,7 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { runRetention } from '../src/delivery/retention.ts';
+import { backendCpu, cpuSpent } from './retention/backend-cpu.ts';
 import { SQLITE_FILE } from '../src/store/database.ts';
 import { openStore, type Store } from '../src/store/store.ts';
 
@@ -38,6 +39,9 @@ interface Round {
   rowsKept: number;
   bytes: number;
   deadTuples: number | null;
+  /** CPU µs per delivery of the fan-out: this process (the worker's side) and PostgreSQL's backends. */
+  clientCpuUs: number;
+  serverCpuUs: number | null;
 }
 
 function quantile(values: number[], q: number): number {
@@ -55,7 +59,7 @@ async function databaseBytes(store: Store, dataDir: string): Promise<number> {
 
 async function deadTuples(store: Store): Promise<number | null> {
   if (store.database.dialect !== 'postgres') return null;
-  return Number((await sql<{ n: number }>`SELECT n_dead_tup AS n FROM pg_stat_user_tables WHERE relname = 'deliveries'`.execute(store.database.db)).rows[0]?.n ?? 0);
+  return Number((await sql<{ n: number }>`SELECT coalesce(sum(n_dead_tup), 0) AS n FROM pg_stat_user_tables WHERE relname IN ('delivery_queue', 'delivery_results')`.execute(store.database.db)).rows[0]?.n ?? 0);
 }
 
 async function runBackend(backend: 'sqlite' | 'postgres'): Promise<{ rounds: Round[]; baseBytes: number }> {
@@ -87,6 +91,8 @@ async function runBackend(backend: 'sqlite' | 'postgres'): Promise<{ rounds: Rou
       await runRetention(store, { holder: 'bench', retentionMs: WINDOW * HOUR - 60_000, now, maxRows: Number.MAX_SAFE_INTEGER });
       const retentionMs = performance.now() - retentionStarted;
       const started = performance.now();
+      const cpuBefore = process.cpuUsage();
+      const serverBefore = backend === 'postgres' ? await backendCpu(store.database.db) : null;
       await store.notifications.create({ tenantId: tenant.id, idempotencyKey: null, requestHash: 'h', payload: '{"mdm":true}', expiresAt: null, platforms: ['mdm'], devices: 'all' }, now);
       const claims: number[] = [];
       let delivered = 0;
@@ -100,14 +106,17 @@ async function runBackend(backend: 'sqlite' | 'postgres'): Promise<{ rounds: Rou
         delivered += rows.length;
       }
       const seconds = (performance.now() - started) / 1000;
+      const cpu = process.cpuUsage(cpuBefore);
+      const serverMs = serverBefore ? cpuSpent(serverBefore, await backendCpu(store.database.db)) : null;
       if (delivered !== DEVICES) throw new Error(`round ${r}: delivered ${delivered} of ${DEVICES}`);
-      const kept = await store.database.db.selectFrom('deliveries').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const kept = (await sql<{ n: number }>`SELECT (SELECT count(*) FROM delivery_queue) + (SELECT count(*) FROM delivery_results) AS n`.execute(store.database.db)).rows[0]!;
       rounds.push({
         round: r + 1, deliveriesPerSecond: DEVICES / seconds, claimP50Ms: quantile(claims, 0.5), claimP99Ms: quantile(claims, 0.99), retentionMs,
         rowsKept: Number(kept.n), bytes: await databaseBytes(store, dataDir), deadTuples: await deadTuples(store),
+        clientCpuUs: (cpu.user + cpu.system) / DEVICES, serverCpuUs: serverMs === null ? null : serverMs * 1000 / DEVICES,
       });
       const last = rounds.at(-1)!;
-      process.stderr.write(`# retention bench ${backend} round ${last.round}: ${last.deliveriesPerSecond.toFixed(0)}/s, ${(last.bytes / 1048576).toFixed(1)} MB\n`);
+      process.stderr.write(`# retention bench ${backend} round ${last.round}: ${last.deliveriesPerSecond.toFixed(0)}/s, ${(last.bytes / 1048576).toFixed(1)} MB, CPU µs/delivery client ${last.clientCpuUs.toFixed(1)} server ${last.serverCpuUs?.toFixed(1) ?? '—'}\n`);
     }
     return { rounds, baseBytes };
   } finally {
@@ -135,8 +144,9 @@ export async function run(): Promise<void> {
   for (const backend of wanted as Array<'sqlite' | 'postgres'>) {
     const { rounds, baseBytes } = await runBackend(backend);
     out.push(`### ${backend}\n`, table([
-      ['fan-out', 'deliveries/s', 'claim p50 ms', 'claim p99 ms', 'retention pass ms', 'rows kept', 'database MB', ...(backend === 'postgres' ? ['dead tuples'] : [])],
-      ...rounds.map((r) => [String(r.round), r.deliveriesPerSecond.toFixed(0), r.claimP50Ms.toFixed(2), r.claimP99Ms.toFixed(2), r.retentionMs.toFixed(0), String(r.rowsKept), (r.bytes / 1048576).toFixed(1), ...(r.deadTuples === null ? [] : [String(r.deadTuples)])]),
+      ['fan-out', 'deliveries/s', 'claim p50 ms', 'claim p99 ms', 'retention pass ms', 'rows kept', 'database MB', 'client CPU µs/delivery', ...(backend === 'postgres' ? ['dead tuples', 'server CPU µs/delivery'] : [])],
+      ...rounds.map((r) => [String(r.round), r.deliveriesPerSecond.toFixed(0), r.claimP50Ms.toFixed(2), r.claimP99Ms.toFixed(2), r.retentionMs.toFixed(0), String(r.rowsKept), (r.bytes / 1048576).toFixed(1), r.clientCpuUs.toFixed(1),
+        ...(r.deadTuples === null ? [] : [String(r.deadTuples), r.serverCpuUs?.toFixed(1) ?? '—'])]),
     ]), '');
     const first = rounds[0]!;
     const fill = rounds[Math.min(WINDOW, rounds.length) - 1]!;

@@ -2,7 +2,8 @@
 // before/after of README: Design, "Leaner delivery rows". Run by hand against any checkout:
 //   node bench/retention/row-bytes.ts /path/to/certpush-checkout   (N=100000 by default)
 // SQLite: file growth after a WAL checkpoint. PostgreSQL: pg_database_size growth, the live
-// tuple, heap and index bytes, and what a second fan-out adds once VACUUM made the first's dead
+// tuple, heap and index bytes per table (`deliveries` before migration 0007; `delivery_queue` and
+// `delivery_results` after it), and what a second fan-out adds once VACUUM made the first's dead
 // row versions reusable.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -47,9 +48,16 @@ for (const backend of ['sqlite', 'postgres']) {
   let extra = '';
   if (backend === 'postgres') {
     const q = async (s: any) => Object.values((await s.execute(db)).rows[0] as object).map(Number);
-    const [tuple] = await q(sql`SELECT avg(pg_column_size(d.*)) FROM deliveries d`);
-    const [rel, idx] = await q(sql`SELECT pg_relation_size('deliveries'), pg_indexes_size('deliveries')`);
-    await sql`VACUUM deliveries`.execute(db);
+    const split = (await q(sql`SELECT count(*) FROM pg_class WHERE relname = 'delivery_results' AND relkind = 'r'`))[0] === 1;
+    const tables = split ? ['delivery_queue', 'delivery_results'] : ['deliveries'];
+    const parts: string[] = [];
+    for (const table of tables) {
+      const [tuple] = await q(sql`SELECT coalesce(avg(pg_column_size(d.*)), 0) FROM ${sql.table(table)} d`);
+      const [rel, idx] = await q(sql`SELECT pg_relation_size(${table}), pg_indexes_size(${table})`);
+      parts.push(`${table}: tuple ${tuple!.toFixed(0)} B, heap ${(rel! / done).toFixed(0)} B + indexes ${(idx! / done).toFixed(0)} B per delivery`);
+    }
+    await sql`VACUUM ${sql.raw(tables.join(', '))}`.execute(db);
+    const [afterVacuum] = await q(sql`SELECT ${sql.raw(tables.map((t) => `pg_total_relation_size('${t}')`).join(' + '))}`);
     // What a second fan-out adds once the first's dead versions are reusable.
     const before2 = await size();
     const n2 = await store.notifications.create({ tenantId: t.id, idempotencyKey: null, requestHash: 'x', payload: '{"mdm":true}', expiresAt: null, platforms: ['mdm'], devices: 'all' }, 3000);
@@ -60,7 +68,7 @@ for (const backend of ['sqlite', 'postgres']) {
       await store.notifications.completeFinished([n2.id], 4000);
     }
     const after2 = await size();
-    extra = ` | tuple ${tuple!.toFixed(0)} B | heap ${(rel! / done).toFixed(0)} B + indexes ${(idx! / done).toFixed(0)} B per delivery | 2nd fan-out after VACUUM adds ${((after2 - before2) / done).toFixed(0)} B`;
+    extra = ` | ${parts.join(' | ')} | tables after VACUUM ${(afterVacuum! / done).toFixed(0)} B | 2nd fan-out after VACUUM adds ${((after2 - before2) / done).toFixed(0)} B`;
   }
   console.log(`${backend} | ${done} | database growth ${((after - before) / done).toFixed(0)} B/delivery${extra}`);
   await store.close();

@@ -61,6 +61,8 @@ export async function runRetention(store: Pick<Store, 'leases' | 'retention'>, o
       if (due.length === 0 || !progressed) break;
     }
     if (pass.deleted > 0) await store.retention.reclaim();
+    // Every pass, whatever it deleted: the queue's churn is the delivery engine's, not retention's.
+    await store.retention.tidyQueue();
   } finally {
     await store.leases.release(RETENTION_LEASE, options.holder);
   }

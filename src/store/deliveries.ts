@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import { type AtomicRunner, runAtomically } from './atomic.ts';
 import type { Dialect } from './migrations.ts';
 import { chunk } from './notifications.ts';
-import type { DeliveryState, Schema } from './schema.ts';
+import { type DeliveryState, FINAL_STATE_CODE, type Schema } from './schema.ts';
 
 /** A claimed delivery with what sending it needs. */
 export interface ClaimedDelivery {
@@ -36,6 +36,7 @@ export interface DeliveryUpdate {
 }
 
 export interface ClaimOptions {
+  /** Who claims (for the caller's logs and metrics): not stored, a lease is its due time alone. */
   workerId: string;
   limit: number;
   leaseMs: number;
@@ -58,10 +59,10 @@ export function deliveriesRepository(db: Kysely<Schema>, dialect: Dialect, atomi
     // Raw SQL names columns in snake_case; the CamelCasePlugin renames the result's keys.
     const { rows } = await sql<{ tenantId: string }>`
       WITH RECURSIVE t(tenant_id) AS (
-        SELECT MIN(tenant_id) FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ${now}
+        SELECT MIN(tenant_id) FROM delivery_queue WHERE next_attempt_at <= ${now} AND leased_until <= ${now}
         UNION ALL
-        SELECT (SELECT MIN(d.tenant_id) FROM deliveries d
-                WHERE d.state = 'pending' AND d.next_attempt_at <= ${now} AND d.tenant_id > t.tenant_id)
+        SELECT (SELECT MIN(d.tenant_id) FROM delivery_queue d
+                WHERE d.next_attempt_at <= ${now} AND d.leased_until <= ${now} AND d.tenant_id > t.tenant_id)
         FROM t WHERE t.tenant_id IS NOT NULL
       )
       SELECT tenant_id FROM t WHERE tenant_id IS NOT NULL LIMIT ${TENANTS_PER_CLAIM * 4}`.execute(db);
@@ -72,7 +73,9 @@ export function deliveriesRepository(db: Kysely<Schema>, dialect: Dialect, atomi
     /**
      * Lease up to `limit` due rows, shared evenly between the tenants that have any — one
      * tenant's 100,000-row fan-out cannot starve another's single push. Leasing sets
-     * next_attempt_at to the lease's end, so a row whose worker dies is due again after it.
+     * leased_until to the lease's end, so a row whose worker dies is claimable again after it;
+     * the due index does not hold leased_until, so the lease is a HOT update on PostgreSQL, and
+     * a claim steps over the rows in flight (batch size × concurrency) with a heap check.
      * PostgreSQL: FOR UPDATE SKIP LOCKED lets many workers claim at once without blocking.
      */
     async claim(options: ClaimOptions): Promise<ClaimedDelivery[]> {
@@ -92,17 +95,11 @@ export function deliveriesRepository(db: Kysely<Schema>, dialect: Dialect, atomi
         // gives — and it takes a disk flush (several ms) off every push's way to APNs.
         const { rows } = await sql<ClaimedDelivery>`
           WITH claimed AS (
-            UPDATE deliveries SET next_attempt_at = ${leaseEnd}, leased_by = ${options.workerId}
-            WHERE id IN (
-              SELECT d.id FROM unnest(${tenants}::text[]) AS t(tenant_id)
-              CROSS JOIN LATERAL (
-                SELECT id FROM deliveries
-                WHERE tenant_id = t.tenant_id AND state = 'pending' AND next_attempt_at <= ${now}
-                ORDER BY next_attempt_at, id LIMIT ${share}
-                FOR UPDATE SKIP LOCKED
-              ) d
-            ) AND (SELECT set_config('synchronous_commit', 'off', true)) = 'off'
-            RETURNING id, notification_seq, tenant_id, device_id, attempts
+            UPDATE delivery_queue q SET leased_until = ${leaseEnd}
+            FROM unnest(${tenants}::text[]) AS t(tenant_id)
+            CROSS JOIN LATERAL delivery_queue_claimable(t.tenant_id, ${now}, ${share}) AS d(id)
+            WHERE q.id = d.id AND (SELECT set_config('synchronous_commit', 'off', true)) = 'off'
+            RETURNING q.id, q.notification_seq, q.tenant_id, q.device_id, q.attempts
           )
           SELECT c.id, n.id AS notification_id, c.tenant_id, c.device_id, c.attempts,
                  dv.platform, dv.token, dv.push_magic, dv.topic, dv.invalid_at AS device_invalid_at,
@@ -116,33 +113,62 @@ export function deliveriesRepository(db: Kysely<Schema>, dialect: Dialect, atomi
       // One process owns an SQLite database: one statement per tenant, all in one transaction
       // sent to its writer thread at once.
       const results = await runAtomically(db, atomic, tenants.map((tenant) => sql`
-        UPDATE deliveries SET next_attempt_at = ${leaseEnd}, leased_by = ${options.workerId}
-        WHERE id IN (SELECT id FROM deliveries WHERE tenant_id = ${tenant} AND state = 'pending' AND next_attempt_at <= ${now}
+        UPDATE delivery_queue SET leased_until = ${leaseEnd}
+        WHERE id IN (SELECT id FROM delivery_queue WHERE tenant_id = ${tenant} AND next_attempt_at <= ${now} AND leased_until <= ${now}
                      ORDER BY next_attempt_at, id LIMIT ${share})
         RETURNING id`.compile(db)));
       const ids = results.flatMap((r) => r.rows.map((row) => Number(row.id)));
       const out: ClaimedDelivery[] = [];
       for (const batch of chunk(ids, 500)) {
-        out.push(...await db.selectFrom('deliveries')
-          .innerJoin('notifications', 'notifications.seq', 'deliveries.notificationSeq')
-          .leftJoin('devices', 'devices.id', 'deliveries.deviceId')
+        out.push(...await db.selectFrom('deliveryQueue')
+          .innerJoin('notifications', 'notifications.seq', 'deliveryQueue.notificationSeq')
+          .leftJoin('devices', 'devices.id', 'deliveryQueue.deviceId')
           .select([
-            'deliveries.id', 'notifications.id as notificationId', 'deliveries.tenantId', 'deliveries.deviceId', 'deliveries.attempts',
+            'deliveryQueue.id', 'notifications.id as notificationId', 'deliveryQueue.tenantId', 'deliveryQueue.deviceId', 'deliveryQueue.attempts',
             'devices.platform', 'devices.token', 'devices.pushMagic', 'devices.topic', 'devices.invalidAt as deviceInvalidAt',
             'notifications.payload', 'notifications.expiresAt', 'notifications.createdAt as notificationCreatedAt',
           ])
-          .where('deliveries.id', 'in', batch)
-          .orderBy('deliveries.id')
+          .where('deliveryQueue.id', 'in', batch)
+          .orderBy('deliveryQueue.id')
           .execute());
       }
       return out;
     },
 
     /**
-     * Record attempts' outcomes. Rows with the same outcome are updated together, so a batch of
-     * 500 successes is one statement.
+     * Record attempts' outcomes. A retry updates its queue row; a final outcome deletes it and
+     * inserts its result in one statement: the result is written by whoever deleted the row, so
+     * two workers racing for a row whose lease lapsed record it once. PostgreSQL: the whole
+     * batch is one statement (its outcomes as arrays), so it needs no BEGIN/COMMIT, and it
+     * touches no notification row: two workers finishing rows of one notification never wait
+     * for each other's commit (a per-notification count of queued rows did, and measured two
+     * workers slower than one). SQLite: statements per outcome group, in one transaction sent
+     * to the writer at once.
      */
     async finish(updates: DeliveryUpdate[], now = Date.now()): Promise<void> {
+      if (updates.length === 0) return;
+      if (dialect === 'postgres') {
+        // Kysely passes arrays as parameters; pg writes them as array literals (NULLs kept).
+        const codes = updates.map((u) => (u.state === 'pending' ? 0 : FINAL_STATE_CODE[u.state]));
+        await sql`
+          WITH u AS (
+            SELECT * FROM unnest(${updates.map((u) => u.id)}::bigint[], ${codes}::smallint[],
+                                 ${updates.map((u) => u.nextAttemptAt ?? now)}::bigint[], ${updates.map((u) => (u.countsAsAttempt === false ? 0 : 1))}::smallint[],
+                                 ${updates.map(storedClass)}::text[], ${updates.map((u) => u.lastStatus)}::smallint[], ${updates.map((u) => u.lastReason)}::text[])
+              AS u(id, code, next_attempt_at, counted, last_class, last_status, last_reason)
+          ), retried AS (
+            UPDATE delivery_queue q
+            SET next_attempt_at = u.next_attempt_at, leased_until = 0, attempts = q.attempts + u.counted, last_class = u.last_class,
+                last_status = u.last_status, last_reason = u.last_reason, updated_at = ${now}
+            FROM u WHERE q.id = u.id AND u.code = 0
+          ), gone AS (
+            DELETE FROM delivery_queue q USING u WHERE q.id = u.id AND u.code > 0
+            RETURNING q.notification_seq, q.id, q.device_id, q.attempts + u.counted AS attempts, u.code, u.last_class, u.last_status, u.last_reason
+          )
+          INSERT INTO delivery_results (notification_seq, id, updated_at, attempts, last_status, state, device_id, last_class, last_reason)
+          SELECT notification_seq, id, ${now}, attempts, last_status, code, device_id, last_class, last_reason FROM gone`.execute(db);
+        return;
+      }
       const groups = new Map<string, { update: DeliveryUpdate; ids: number[] }>();
       for (const u of updates) {
         const key = JSON.stringify([u.state, u.nextAttemptAt ?? null, u.lastClass, u.lastStatus, u.lastReason, u.countsAsAttempt !== false]);
@@ -152,29 +178,51 @@ export function deliveriesRepository(db: Kysely<Schema>, dialect: Dialect, atomi
       }
       const queries = [];
       for (const { update, ids } of groups.values()) {
+        const counted = update.countsAsAttempt === false ? 0 : 1;
         for (const batch of chunk(ids, 500)) {
-          queries.push(db.updateTable('deliveries')
-            .set((eb) => ({
-              state: update.state,
-              nextAttemptAt: update.nextAttemptAt ?? now,
-              attempts: update.countsAsAttempt === false ? eb.ref('attempts') : eb('attempts', '+', 1),
-              lastClass: update.lastClass,
-              lastStatus: update.lastStatus,
-              lastReason: update.lastReason,
-              updatedAt: now,
-            }))
-            .where('id', 'in', batch)
+          if (update.state === 'pending') {
+            queries.push(db.updateTable('deliveryQueue')
+              .set((eb) => ({
+                nextAttemptAt: update.nextAttemptAt ?? now,
+                leasedUntil: 0,
+                attempts: eb('attempts', '+', counted),
+                lastClass: update.lastClass,
+                lastStatus: update.lastStatus,
+                lastReason: update.lastReason,
+                updatedAt: now,
+              }))
+              .where('id', 'in', batch)
+              .compile());
+            continue;
+          }
+          // SQLite has no DELETE … RETURNING inside a statement: copy and delete the same rows in
+          // two statements of one transaction (one writer, so nothing comes between).
+          const code = FINAL_STATE_CODE[update.state];
+          const rows = db.selectFrom('deliveryQueue').where('id', 'in', batch);
+          queries.push(db.insertInto('deliveryResults')
+            .columns(['notificationSeq', 'id', 'updatedAt', 'attempts', 'lastStatus', 'state', 'deviceId', 'lastClass', 'lastReason'])
+            .expression(rows.select((eb) => [
+              'notificationSeq', 'id', eb.val(now).as('updatedAt'), sql<number>`attempts + ${counted}`.as('attempts'),
+              eb.val(update.lastStatus).as('lastStatus'), eb.val(code).as('state'), 'deviceId',
+              eb.val(storedClass(update)).as('lastClass'), eb.val(update.lastReason).as('lastReason'),
+            ]))
             .compile());
+          queries.push(db.deleteFrom('deliveryQueue').where('id', 'in', batch).compile());
         }
       }
-      // All outcomes in one transaction, sent at once (on SQLite, one message to its writer).
+      // All outcomes in one transaction, sent at once (one message to SQLite's writer).
       await runAtomically(db, atomic, queries);
     },
 
     /** Rows waiting to be sent (due now or later), for metrics and the console. */
     async backlog(): Promise<number> {
-      const row = await db.selectFrom('deliveries').select((eb) => eb.fn.countAll<number>().as('n')).where('state', '=', 'pending').executeTakeFirstOrThrow();
+      const row = await db.selectFrom('deliveryQueue').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
       return Number(row.n);
     },
   };
+}
+
+/** A result's class as stored: null when it is the state's own name (a delivered row's "delivered"). */
+function storedClass(update: DeliveryUpdate): string | null {
+  return update.state !== 'pending' && update.lastClass === update.state ? null : update.lastClass;
 }

@@ -1,4 +1,5 @@
 import { type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
+import { FINAL_STATE_CODE } from './schema.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -191,6 +192,15 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await sql`CREATE INDEX webhook_events_tenant_due ON webhook_events (tenant_id, next_attempt_at) WHERE state = 'pending'`.execute(db);
       },
     },
+    // One `deliveries` table becomes a small hot queue and an insert-only results table
+    // (README: Design, "The queue and the results"). Existing rows move, ids kept.
+    '0007_queue_and_results': {
+      async up(db: Kysely<unknown>) {
+        // SQLite runs migrations outside a transaction; this one moves every row, so it makes its own.
+        if (dialect === 'sqlite') await db.transaction().execute((tx) => queueAndResultsUp(tx, dialect));
+        else await queueAndResultsUp(db, dialect);
+      },
+    },
   };
 }
 
@@ -258,6 +268,100 @@ async function retentionUp(db: Kysely<unknown>, dialect: Dialect): Promise<void>
     .addColumn('holder', 'text', (c) => c.notNull())
     .addColumn('until', 'bigint', (c) => c.notNull())
     .execute();
+}
+
+async function queueAndResultsUp(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
+  // The queue: rows not yet final. Fixed-width columns first (PostgreSQL pads nothing). Its ids
+  // continue the deliveries' sequence, so a row keeps its id from fan-out to result.
+  const id = dialect === 'postgres' ? sql`id bigint PRIMARY KEY DEFAULT nextval('deliveries_id_seq')` : sql`id integer PRIMARY KEY AUTOINCREMENT`;
+  await sql`CREATE TABLE delivery_queue (
+    ${id},
+    notification_seq bigint NOT NULL REFERENCES notifications (seq) ON DELETE CASCADE,
+    next_attempt_at bigint NOT NULL,
+    leased_until bigint NOT NULL DEFAULT 0,
+    updated_at bigint NOT NULL,
+    attempts smallint NOT NULL DEFAULT 0,
+    last_status smallint,
+    tenant_id text NOT NULL,
+    device_id text NOT NULL,
+    last_class text,
+    last_reason text
+  )`.execute(db);
+  await sql`INSERT INTO delivery_queue (id, notification_seq, next_attempt_at, updated_at, attempts, last_status, tenant_id, device_id, last_class, last_reason)
+            SELECT id, notification_seq, next_attempt_at, updated_at, attempts, last_status, tenant_id, device_id, last_class, last_reason
+            FROM deliveries WHERE state = 'pending'`.execute(db);
+
+  // The results: one row per final outcome, never updated. No tenant_id (the notification has
+  // it), the state as a code, the class only when it is not the state's own name. The primary
+  // key is the one index: the report's pages and retention's fold both read one notification's
+  // rows in id order. No foreign key: checking one would cost a lookup and a row lock on the
+  // notification for every result inserted, and notifications are never deleted (retention
+  // deletes results; the queue's key still cascades).
+  const code = sql.raw(`CASE state ${Object.entries(FINAL_STATE_CODE).map(([state, n]) => `WHEN '${state}' THEN ${n}`).join(' ')} END`);
+  await sql`CREATE TABLE delivery_results (
+    notification_seq bigint NOT NULL,
+    id bigint NOT NULL,
+    updated_at bigint NOT NULL,
+    attempts smallint NOT NULL,
+    last_status smallint,
+    state smallint NOT NULL,
+    device_id text NOT NULL,
+    last_class text,
+    last_reason text,
+    PRIMARY KEY (notification_seq, id)
+  )${sql.raw(dialect === 'sqlite' ? ' WITHOUT ROWID' : '')}`.execute(db);
+  await sql`INSERT INTO delivery_results (notification_seq, id, updated_at, attempts, last_status, state, device_id, last_class, last_reason)
+            SELECT notification_seq, id, updated_at, attempts, last_status, ${code}, device_id, NULLIF(last_class, state), last_reason
+            FROM deliveries WHERE state <> 'pending'`.execute(db);
+
+  if (dialect === 'postgres') {
+    // The sequence outlives the table it was made for.
+    await sql`ALTER SEQUENCE deliveries_id_seq OWNED BY delivery_queue.id`.execute(db);
+    await sql`DROP TABLE deliveries`.execute(db);
+    await sql`ALTER SEQUENCE deliveries_id_seq RENAME TO delivery_queue_id_seq`.execute(db);
+    await sql`ALTER TABLE delivery_queue ALTER COLUMN id SET DEFAULT nextval('delivery_queue_id_seq')`.execute(db);
+    // New ids follow every id given so far, queued or final (a row inserted with its own id
+    // did not move the sequence).
+    await sql`SELECT setval('delivery_queue_id_seq', GREATEST((SELECT MAX(id) FROM delivery_queue), (SELECT MAX(id) FROM delivery_results),
+                                                              (SELECT last_value FROM delivery_queue_id_seq), 1))`.execute(db);
+    // The queue churns: every row inserted, updated by its claim, deleted. Half of each page
+    // is kept free so that a claim's update of every row on a page fits beside them (a HOT
+    // update: no new index entries); measured, that costs 15% less server CPU per delivery than
+    // an update that moves rows. Vacuumed at 2% dead so its pages are reused rather than grown.
+    await sql`ALTER TABLE delivery_queue SET (fillfactor = 50, autovacuum_vacuum_scale_factor = 0.02, autovacuum_vacuum_insert_scale_factor = 0.02)`.execute(db);
+    // One tenant's claimable rows, in claim order, locked. A function only for its SET: the
+    // queue swings from empty to a whole fan-out between two ANALYZEs, and with an estimate of
+    // a few hundred rows the planner reads the tenant's entire backlog by bitmap and sorts it
+    // (measured: 96 ms and a 1.5 MB sort on disk for 1,000 of 50,000 rows) instead of walking
+    // the due index in order and stopping after its share (the whole claim: 11 ms). ROWS keeps the update's join
+    // to the queue a lookup per row rather than a scan of the queue.
+    await sql`CREATE FUNCTION delivery_queue_claimable(tenant text, due_by bigint, n integer) RETURNS SETOF bigint
+              LANGUAGE sql VOLATILE ROWS 100 SET enable_bitmapscan = off AS $$
+                SELECT id FROM delivery_queue
+                WHERE tenant_id = tenant AND next_attempt_at <= due_by AND leased_until <= due_by
+                ORDER BY next_attempt_at, id LIMIT n
+                FOR UPDATE SKIP LOCKED
+              $$`.execute(db);
+    // Insert-only: pages are filled to the brim (nothing will be updated in place), vacuumed
+    // after retention's deletes at 2% dead, and after inserts often enough that freezing is
+    // spread out rather than one anti-wraparound pass over the whole table.
+    await sql`ALTER TABLE delivery_results SET (fillfactor = 100, autovacuum_vacuum_scale_factor = 0.02, autovacuum_vacuum_insert_scale_factor = 0.1)`.execute(db);
+  } else {
+    // AUTOINCREMENT keeps ids rising past every id ever given (not just those still queued):
+    // the queue starts where deliveries' sequence was, or after the highest id, if higher.
+    await sql`DELETE FROM sqlite_sequence WHERE name = 'delivery_queue'`.execute(db);
+    await sql`INSERT INTO sqlite_sequence (name, seq) SELECT 'delivery_queue', MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'deliveries'), 0),
+                                                                    COALESCE((SELECT MAX(id) FROM delivery_results), 0), COALESCE((SELECT MAX(id) FROM delivery_queue), 0))`.execute(db);
+    await sql`DROP TABLE deliveries`.execute(db);
+  }
+  // The claim: due rows per tenant in claim order (see 0001's deliveries_due for why id is in
+  // the key). No partial predicate: every queue row is pending. The lease (leased_until) is
+  // deliberately not in it: see the column's comment in schema.ts.
+  await sql`CREATE INDEX delivery_queue_due ON delivery_queue (tenant_id, next_attempt_at, id)`.execute(db);
+  // One notification's queued rows in id order: the report's pages merge them with its results,
+  // and "is anything of it still queued?" (completion) is one probe of it. Unique keys, so a
+  // finished row's dead entry can be marked dead by the first scan that meets it.
+  await sql`CREATE INDEX delivery_queue_notification ON delivery_queue (notification_seq, id)`.execute(db);
 }
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

@@ -1,12 +1,15 @@
 import { type Kysely, sql } from 'kysely';
 import type { Dialect } from './migrations.ts';
-import type { DeliveryState, Schema } from './schema.ts';
+import { FINAL_STATE_CODE, type FinalState, type Schema } from './schema.ts';
 import { releaseFreePages } from './sqlite-space.ts';
 
 /** Final states, each with its folded-count column on notifications. */
 const FOLDED = {
   delivered: 'foldedDelivered', invalid: 'foldedInvalid', rejected: 'foldedRejected', expired: 'foldedExpired', failed: 'foldedFailed',
-} as const satisfies Record<Exclude<DeliveryState, 'pending'>, string>;
+} as const satisfies Record<FinalState, string>;
+
+/** A result's stored state code → its folded-count column. */
+const FOLDED_BY_CODE = new Map<number, (typeof FOLDED)[FinalState]>(Object.entries(FINAL_STATE_CODE).map(([state, code]) => [code, FOLDED[state as FinalState]]));
 
 export type FoldedState = keyof typeof FOLDED;
 
@@ -36,33 +39,42 @@ export function retentionRepository(db: Kysely<Schema>, dialect: Dialect): impor
     },
 
     /**
-     * Delete up to `limit` final rows of one notification and add them to its folded counts, in
-     * one transaction: a crash leaves them either counted and gone or kept. Pending rows are
-     * never touched. The counts come from the DELETE's own RETURNING, so a row two workers race
-     * for is counted by the one that deleted it. When no row is left, the notification's detail
-     * is marked expired.
+     * Delete up to `limit` results of one notification and add them to its folded counts, in
+     * one transaction: a crash leaves them either counted and gone or kept. Only
+     * `delivery_results` is read or written: a pending row lives in `delivery_queue`, which
+     * retention never deletes from. The counts come from the DELETE's own RETURNING, so a row
+     * two workers race for is counted by the one that deleted it. When no result is left, the
+     * notification's detail is marked expired — unless rows of it are still queued.
      */
     async fold(seq: number, limit: number, now = Date.now()): Promise<FoldResult> {
       return db.transaction().execute(async (tx) => {
         // PostgreSQL: serialise folds of one notification (SQLite has one writer anyway).
         if (dialect === 'postgres') await sql`SELECT seq FROM notifications WHERE seq = ${seq} FOR UPDATE`.execute(tx);
-        const gone = await tx.deleteFrom('deliveries')
-          .where('id', 'in', (eb) => eb.selectFrom('deliveries').select('id')
-            .where('notificationSeq', '=', seq).where('state', '!=', 'pending')
-            .orderBy('id').limit(limit))
+        const gone = await tx.deleteFrom('deliveryResults')
+          .where('notificationSeq', '=', seq)
+          .where('id', 'in', (eb) => eb.selectFrom('deliveryResults').select('id')
+            .where('notificationSeq', '=', seq)
+            .orderBy('notificationSeq').orderBy('id').limit(limit))
           .returning('state')
           .execute();
-        const counts = new Map<FoldedState, number>();
-        for (const { state } of gone) if (state !== 'pending') counts.set(state, (counts.get(state) ?? 0) + 1);
+        const counts = new Map<(typeof FOLDED)[FinalState], number>();
+        for (const { state } of gone) {
+          const column = FOLDED_BY_CODE.get(Number(state));
+          if (!column) throw new Error(`delivery_results: unknown state code ${state}`);
+          counts.set(column, (counts.get(column) ?? 0) + 1);
+        }
         if (counts.size > 0) {
           await tx.updateTable('notifications')
-            .set((eb) => Object.fromEntries([...counts].map(([state, n]) => [FOLDED[state], eb(FOLDED[state], '+', n)])))
+            .set((eb) => Object.fromEntries([...counts].map(([column, n]) => [column, eb(column, '+', n)])))
             .where('seq', '=', seq)
             .execute();
         }
         let finished = false;
         if (gone.length < limit) {
-          const left = await tx.selectFrom('deliveries').select('id').where('notificationSeq', '=', seq).limit(1).executeTakeFirst();
+          // A notification marked complete while rows are still queued (it should not happen)
+          // keeps its detail: those rows will have results to report.
+          const left = await tx.selectFrom('deliveryResults').select('id').where('notificationSeq', '=', seq).limit(1).executeTakeFirst()
+            ?? await tx.selectFrom('deliveryQueue').select('id').where('notificationSeq', '=', seq).limit(1).executeTakeFirst();
           if (!left) {
             await tx.updateTable('notifications').set({ detailExpiredAt: now }).where('seq', '=', seq).where('detailExpiredAt', 'is', null).execute();
             finished = true;
@@ -73,13 +85,13 @@ export function retentionRepository(db: Kysely<Schema>, dialect: Dialect): impor
     },
 
     /**
-     * Make deleted rows' space usable. PostgreSQL: VACUUM the table now rather than when
+     * Make deleted results' space usable. PostgreSQL: VACUUM the results now rather than when
      * autovacuum next looks (it runs beside claims, taking no lock they wait for). SQLite: hand
      * free pages back to the file system, a bounded number per statement.
      */
     async reclaim(maxPages = 64 * VACUUM_PAGES): Promise<void> {
       if (dialect === 'postgres') {
-        await sql`VACUUM deliveries`.execute(db);
+        await sql`VACUUM delivery_results`.execute(db);
         return;
       }
       for (let released = 0; released < maxPages;) {
@@ -87,6 +99,16 @@ export function retentionRepository(db: Kysely<Schema>, dialect: Dialect): impor
         if (n === 0) break;
         released += n;
       }
+    },
+
+    /**
+     * PostgreSQL: VACUUM the queue. It holds no row retention may touch, but every claim and
+     * every final outcome leaves a dead version in it and in its indexes, which claims then step
+     * over; vacuumed once a pass (each minute), the queue stays the size of its backlog. SQLite
+     * needs nothing: its deleted rows' pages are reused at once.
+     */
+    async tidyQueue(): Promise<void> {
+      if (dialect === 'postgres') await sql`VACUUM delivery_queue`.execute(db);
     },
   };
 }

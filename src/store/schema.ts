@@ -98,25 +98,57 @@ export interface NotificationTable {
 
 export type DeliveryState = 'pending' | 'delivered' | 'invalid' | 'rejected' | 'expired' | 'failed';
 
-export interface DeliveryTable {
+/** A final state: what a row of `delivery_results` holds. */
+export type FinalState = Exclude<DeliveryState, 'pending'>;
+
+/**
+ * `delivery_results.state` as a small code (2 bytes instead of a text of up to 10), in one
+ * place for the writers (deliveries.ts, the migration) and the readers (reports, retention).
+ */
+export const FINAL_STATE_CODE = { delivered: 1, invalid: 2, rejected: 3, expired: 4, failed: 5 } as const satisfies Record<FinalState, number>;
+
+/**
+ * The queue: one row per delivery not yet final (README: Design, "The queue and the results").
+ * Inserted by the fan-out, leased by claims (an update of next_attempt_at), updated by a retry,
+ * deleted by its final outcome — which inserts its `delivery_results` row in the same statement.
+ */
+export interface DeliveryQueueTable {
   id: Generated<number>;
   /** The notification's `seq`. */
   notificationSeq: number;
   tenantId: string;
   deviceId: string;
-  state: DeliveryState;
   attempts: number;
-  /**
-   * When the row is next due. Claiming a row sets it to the lease's end, so a lease that runs
-   * out (a worker died) makes the row due again with no extra bookkeeping.
-   */
+  /** When the row is next due: at the fan-out, or a retry's time. A claim does not change it. */
   nextAttemptAt: number;
-  /** The worker that last claimed the row: who sent it, or holds its lease (diagnostics). */
-  leasedBy: string | null;
-  /** The last outcome's class, status and reason (e.g. "retry", 503, "ServiceUnavailable"). */
+  /**
+   * The lease: claimed rows are not claimed again before this time (0: never claimed since the
+   * last try). A lease that runs out (a worker died) makes the row claimable again with no
+   * extra bookkeeping. A column no index holds, so the claim's update is a HOT update on
+   * PostgreSQL: no new index entry, and the dead version pruned from its page without vacuum.
+   */
+  leasedUntil: Generated<number>;
+  /** The last try's class, status and reason, for a row waiting to retry (e.g. "retry", 503, "ServiceUnavailable"). */
   lastClass: string | null;
   lastStatus: number | null;
   lastReason: string | null;
+  updatedAt: number;
+}
+
+/** One final outcome per delivery, inserted once and never updated (retention deletes it). */
+export interface DeliveryResultTable {
+  notificationSeq: number;
+  /** The delivery's id, as it had in the queue (the report's cursor). */
+  id: number;
+  /** FINAL_STATE_CODE. */
+  state: number;
+  attempts: number;
+  /** The last attempt's class: null when it is the state's own name (delivered, invalid, …), the common case. */
+  lastClass: string | null;
+  lastStatus: number | null;
+  lastReason: string | null;
+  deviceId: string;
+  /** When the outcome was recorded. */
   updatedAt: number;
 }
 
@@ -203,7 +235,8 @@ export interface Schema {
   mpnsCredentials: MpnsCredentialTable;
   devices: DeviceTable;
   notifications: NotificationTable;
-  deliveries: DeliveryTable;
+  deliveryQueue: DeliveryQueueTable;
+  deliveryResults: DeliveryResultTable;
   auditLog: AuditTable;
   webhooks: WebhookTable;
   webhookEvents: WebhookEventTable;

@@ -40,9 +40,9 @@ export function tenantsRepository(db: Kysely<Schema>): TenantStore {
         await remove.execute();
         const left = await tx.selectFrom('platformPauses').select(['platform', 'reason', 'pausedAt']).where('tenantId', '=', id).orderBy('pausedAt').executeTakeFirst();
         await tx.updateTable('tenants').set(left ? { pausedReason: `${left.platform}: ${left.reason}`, pausedAt: left.pausedAt } : { pausedReason: null, pausedAt: null }).where('id', '=', id).execute();
-        // Parked rows: pending, last refused for the credential, due later.
-        let wake = tx.updateTable('deliveries').set({ nextAttemptAt: now })
-          .where('tenantId', '=', id).where('state', '=', 'pending').where('lastClass', '=', 'credential').where('nextAttemptAt', '>', now);
+        // Parked rows: queued (so pending), last refused for the credential, due later.
+        let wake = tx.updateTable('deliveryQueue').set({ nextAttemptAt: now })
+          .where('tenantId', '=', id).where('lastClass', '=', 'credential').where('nextAttemptAt', '>', now);
         if (platform) wake = wake.where('deviceId', 'in', (eb) => eb.selectFrom('devices').select('devices.id').where('devices.tenantId', '=', id).where('devices.platform', '=', platform));
         await wake.execute();
       });

@@ -52,7 +52,7 @@ describe('SQLite space', () => {
   it('frees as many pages as asked in one call', async () => {
     const store = await open(tempDir('certpush-space-'));
     await deliveredRows(store);
-    await store.database.db.deleteFrom('deliveries').execute();
+    await store.database.db.deleteFrom('deliveryResults').execute();
     assert.ok(await pragmaNumber(store.database.db, sql`PRAGMA freelist_count`) > 100);
     assert.equal(await releaseFreePages(store.database.db, 100), 100);
   });

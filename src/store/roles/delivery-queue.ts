@@ -21,8 +21,8 @@ export interface DeliveryResult {
 }
 
 /**
- * Role: notifications and their fan-out into one delivery row per device, the results, and
- * completion. Implemented by `notificationsRepository` (src/store/notifications.ts).
+ * Role: notifications and their fan-out into one queued delivery row per device, the results,
+ * and completion. Implemented by `notificationsRepository` (src/store/notifications.ts).
  */
 export interface NotificationStore {
   /**
@@ -40,18 +40,19 @@ export interface NotificationStore {
   timeline(seq: number): Promise<Array<{ second: number; n: number }>>;
   /** One page of per-device results, in row id order after `after`. */
   results(seq: number, after: number, limit: number): Promise<DeliveryResult[]>;
-  /** Of `ids`, mark those with no pending row left completed; returns the ones completed now. */
+  /** Of `ids`, mark those with no row left in the queue completed; returns the ones completed now. */
   completeFinished(ids: string[], now?: number): Promise<Notification[]>;
 }
 
 /**
- * Role: the delivery rows as a work queue — leased by workers, finished with their outcome.
- * Implemented by `deliveriesRepository` (src/store/deliveries.ts).
+ * Role: the delivery queue — rows leased by workers, finished with their outcome (a retry stays
+ * queued, a final outcome moves to the results). Implemented by `deliveriesRepository`
+ * (src/store/deliveries.ts).
  */
 export interface DeliveryStore {
   /** Lease up to `options.limit` due rows, shared fairly between tenants; a lease that lapses makes its rows due again. */
   claim(options: ClaimOptions): Promise<ClaimedDelivery[]>;
-  /** Record attempts' outcomes, all in one transaction. */
+  /** Record attempts' outcomes, all in one transaction; a final outcome is recorded once however many workers report it. */
   finish(updates: DeliveryUpdate[], now?: number): Promise<void>;
   /** Rows still to be sent, due now or later. */
   backlog(): Promise<number>;

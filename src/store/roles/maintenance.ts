@@ -18,10 +18,12 @@ export interface LeaseStore {
 export interface RetentionStore {
   /** Completed notifications with rows still kept, completed before `cutoff`, oldest first. */
   due(cutoff: number, limit: number): Promise<Array<{ seq: number; id: string }>>;
-  /** Delete up to `limit` final rows of notification `seq` into its folded counts, in one transaction. */
+  /** Delete up to `limit` results of notification `seq` into its folded counts, in one transaction (the queue is never touched). */
   fold(seq: number, limit: number, now?: number): Promise<FoldResult>;
-  /** Make deleted rows' space usable again (VACUUM, or SQLite's free pages handed back). */
+  /** Make deleted results' space usable again (VACUUM, or SQLite's free pages handed back). */
   reclaim(maxPages?: number): Promise<void>;
+  /** Clear the queue's dead row versions (PostgreSQL VACUUM; nothing on SQLite). Never deletes a row. */
+  tidyQueue(): Promise<void>;
 }
 
 /** The part of the store background maintenance (retention) runs on. */
