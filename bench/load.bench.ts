@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import { Worker } from 'node:worker_threads';
+import { sampleAcceptQueue } from './lib/accept-queue.ts';
 import { api, benchPki, onboardBenchTenant, printRows, quantile, startServiceWorld } from './lib/service-world.ts';
 
 const CLIENTS = Number(process.env.CERTPUSH_BENCH_LOAD_CLIENTS ?? 200);
@@ -80,6 +81,8 @@ async function runScenario(backend: 'sqlite' | 'postgres', pki: Awaited<ReturnTy
     const pids = world.processes.map((p) => p.child.pid!);
     const cpuBefore = pids.map(cpuSeconds);
     const started = Date.now();
+    // Connections the server has not accepted yet (the listen backlog), sampled every 5 ms.
+    const backlog = sampleAcceptQueue(Number(url.port));
     const fanout = await api(world.url, fan.key, 'POST', `/v1/tenants/${fan.tid}/notifications`, { all: true, mdm: true });
     const clients = Array.from({ length: CLIENTS }, async (_, c) => {
       const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -127,6 +130,7 @@ async function runScenario(backend: 'sqlite' | 'postgres', pki: Awaited<ReturnTy
       if (report.completedAt) break;
     }
     const ended = Date.now();
+    const backlogMax = backlog.stop();
     const cpu = pids.map((pid, i) => cpuSeconds(pid) - cpuBefore[i]!);
     running = false;
     probe.postMessage('stop');
@@ -149,6 +153,7 @@ async function runScenario(backend: 'sqlite' | 'postgres', pki: Awaited<ReturnTy
       '/healthz p99': fmt(quantile(ms('health'), 0.99)),
       '/healthz p99, own thread': fmt(quantile(ms('probe'), 0.99)),
       "clients' first answer, max": fmt(Math.max(...firstAnswer)),
+      'accept queue: max, ms non-empty': `${backlogMax.max}, ${backlogMax.waitingMs}`,
       'clients answered': `${firstAnswer.length}/${CLIENTS}`,
       'fan-out deliveries/s': (FANOUT / fanoutSeconds).toFixed(0),
       errors: String(errors.length),
