@@ -232,6 +232,12 @@ export class DeliveryWorker {
     const platforms = new Set(pauses.map((p) => `${p.tenantId}\u0000${p.platform}`));
     // A tenant is left out of claims only when nothing of it can go: 'all', or both platforms.
     const tenants = new Set(pauses.filter((p) => p.platform === 'all' || (platforms.has(`${p.tenantId}\u0000mdm`) && platforms.has(`${p.tenantId}\u0000mpns`))).map((p) => p.tenantId));
+    // A pause that is gone was lifted by a new credential, perhaps in another process: forget
+    // this tenant's remembered credential read, or a send within its second could still use the
+    // refused certificate and pause the tenant again with the good one installed.
+    for (const key of this.#pausedCache.platforms) {
+      if (!platforms.has(key)) this.senders.invalidate(key.slice(0, key.indexOf('\u0000')));
+    }
     this.#pausedCache = { at: Date.now(), platforms, tenants };
   }
 
