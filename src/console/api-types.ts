@@ -81,6 +81,20 @@ export interface CreatedApiKey {
   createdAt: string;
 }
 
+export interface ApiKey {
+  id: string;
+  label: string;
+  /** The start of the key, to recognize it */
+  prefix: string;
+  createdAt: string;
+  /** When the key was revoked; null while it works */
+  revokedAt: string | null;
+}
+
+export interface ApiKeyList {
+  items: ApiKey[];
+}
+
 export interface AuditLog {
   items: {
     at: string;

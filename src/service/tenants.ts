@@ -62,3 +62,23 @@ export async function createTenantApiKey(ctx: ServiceContext<TenantsRole & ApiKe
   await ctx.store.audit.record({ tenantId, actor: actorName(actor), action: 'api-key.created', detail: { keyId: created.record.id, label: created.record.label } });
   return created;
 }
+
+/** A tenant's keys, revoked ones too, oldest first: what each is, never the key itself. */
+export async function listTenantApiKeys(ctx: ServiceContext<TenantsRole & ApiKeysRole>, tenantId: string): Promise<ApiKey[]> {
+  await requireTenant(ctx, tenantId);
+  return ctx.store.apiKeys.list(tenantId);
+}
+
+/**
+ * Revoke one of a tenant's live keys. Another tenant's key, an unknown id and a key already
+ * revoked all answer 404 alike, so a tenant learns nothing about other tenants' key ids. The
+ * store forgets its cached keys as it revokes, so this process refuses the key from the next
+ * request on (another process within API_KEY_CACHE_MS).
+ */
+export async function revokeTenantApiKey(ctx: ServiceContext<TenantsRole & ApiKeysRole & AuditRole>, actor: Actor, tenantId: string, keyId: string): Promise<void> {
+  await requireTenant(ctx, tenantId);
+  if (!(await ctx.store.apiKeys.revoke(keyId, tenantId, ctx.now().getTime()))) throw notFound(`API key ${keyId}`);
+  // The label makes the entry readable without looking the id up; the list is the tenant's few keys.
+  const label = (await ctx.store.apiKeys.list(tenantId)).find((k) => k.id === keyId)?.label;
+  await ctx.store.audit.record({ tenantId, actor: actorName(actor), action: 'api-key.revoked', detail: { keyId, label } });
+}

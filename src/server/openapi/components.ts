@@ -121,6 +121,24 @@ export const CreatedApiKey = {
   },
 } as const;
 
+/** A key as listed: never the key itself nor its hash, which certpush does not keep. */
+export const ApiKey = {
+  $id: 'ApiKey',
+  type: 'object', required: ['id', 'label', 'prefix', 'createdAt', 'revokedAt'], additionalProperties: false,
+  properties: {
+    id: { type: 'string' }, label: { type: 'string' },
+    prefix: { type: 'string', description: 'The start of the key, to recognize it' },
+    createdAt: dateTime,
+    revokedAt: { ...nullableDateTime, description: 'When the key was revoked; null while it works' },
+  },
+} as const;
+
+export const ApiKeyList = {
+  $id: 'ApiKeyList',
+  type: 'object', required: ['items'], additionalProperties: false,
+  properties: { items: { type: 'array', items: { $ref: 'ApiKey#' } } },
+} as const;
+
 export const AuditLog = {
   $id: 'AuditLog',
   type: 'object', required: ['items'], additionalProperties: false,
@@ -410,7 +428,7 @@ export const Readiness = {
 
 /** Every component, in the order /openapi.json lists them (the $refs among them resolve in any order). */
 export const componentSchemas = [
-  Problem, Finding, Tenant, TenantList, WhoAmI, CreatedApiKey, AuditLog, DeviceCounts, MdmCertState, MdmCert,
+  Problem, Finding, Tenant, TenantList, WhoAmI, CreatedApiKey, ApiKey, ApiKeyList, AuditLog, DeviceCounts, MdmCertState, MdmCert,
   MpnsCredential, MpnsCredentialReport, Platform, Device, DevicePage, ImportResult, SentNotification,
   NotificationSummary, NotificationList, Outcome, DeliveryResult, NotificationReport, WebhookEvent, Webhook,
   CheckinSecret, CheckinOutcome, PushAnswer, VendorCertificate, OperatorStatus, Health, Readiness,

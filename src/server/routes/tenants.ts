@@ -2,12 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import { daysLeft, parseCertificate } from '../../pki/certificate.ts';
 import type { ServiceContext } from '../../service/context.ts';
 import { describeMdmCert } from '../../service/mdm-push-cert.ts';
-import { createTenant, createTenantApiKey, requireTenant } from '../../service/tenants.ts';
+import { createTenant, createTenantApiKey, listTenantApiKeys, requireTenant, revokeTenantApiKey } from '../../service/tenants.ts';
 import type { Tenant } from '../../store/tenants.ts';
 import { actorOf, requireOperator, requirePrincipal, requireTenantAccess } from '../auth.ts';
-import { json, problems, WITH_BODY } from '../openapi/responses.ts';
+import { json, noContent, problems, WITH_BODY } from '../openapi/responses.ts';
 import { tenantParams } from './params.ts';
 
+/** A tenant and one of its keys: ids as the shared path parameters take them. */
+const apiKeyParams = { type: 'object', properties: { tid: tenantParams.properties.tid, kid: tenantParams.properties.tid }, required: ['tid', 'kid'] } as const;
 
 /** Tenants, their API keys and audit log. */
 export function tenantRoutes(app: FastifyInstance, ctx: ServiceContext): void {
@@ -76,6 +78,35 @@ export function tenantRoutes(app: FastifyInstance, ctx: ServiceContext): void {
     const { tid } = request.params as { tid: string };
     const { key, record } = await createTenantApiKey(ctx, actorOf(principal), tid, (request.body as { label?: string } | undefined)?.label ?? '');
     return reply.status(201).send({ key, id: record.id, label: record.label, prefix: record.prefix, createdAt: new Date(record.createdAt).toISOString() });
+  });
+
+  app.get('/v1/tenants/:tid/api-keys', {
+    schema: {
+      operationId: 'listTenantApiKeys', summary: 'The tenant\'s API keys, revoked ones too, oldest first (never the keys themselves)', tags: ['tenants'], params: tenantParams,
+      response: {
+        200: json('ApiKeyList', 'The keys', { items: [{ id: 'key_x7c2m9q1', label: 'ci', prefix: 'cpk_Xq1', createdAt: '2026-01-05T10:00:00.000Z', revokedAt: null }] }),
+        ...problems(404),
+      },
+    },
+  }, async (request) => {
+    const { tid } = request.params as { tid: string };
+    requireTenantAccess(request, tid);
+    const keys = await listTenantApiKeys(ctx, tid);
+    return {
+      items: keys.map((k) => ({ id: k.id, label: k.label, prefix: k.prefix, createdAt: new Date(k.createdAt).toISOString(), revokedAt: k.revokedAt === null ? null : new Date(k.revokedAt).toISOString() })),
+    };
+  });
+
+  app.delete('/v1/tenants/:tid/api-keys/:kid', {
+    schema: {
+      operationId: 'revokeTenantApiKey', summary: 'Revoke a tenant API key: refused from the next request on (a tenant may revoke the key it uses)', tags: ['tenants'], params: apiKeyParams,
+      response: { 204: noContent('Revoked'), ...problems(404) },
+    },
+  }, async (request, reply) => {
+    const { tid, kid } = request.params as { tid: string; kid: string };
+    const principal = requireTenantAccess(request, tid);
+    await revokeTenantApiKey(ctx, actorOf(principal), tid, kid);
+    return reply.status(204).send();
   });
 
   app.get('/v1/tenants/:tid/audit', { schema: { operationId: 'listTenantAudit', summary: 'The tenant\'s audit log, newest first', tags: ['tenants'], params: tenantParams, response: { 200: json('AuditLog', 'Audit entries, newest first'), ...problems(404) } } }, async (request) => {
