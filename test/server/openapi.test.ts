@@ -47,7 +47,7 @@ describe('the OpenAPI document the service serves (/openapi.json)', () => {
 
   it('documents every API route: tenants, mdm, mpns, devices, notifications, webhooks, operator and the probes', () => {
     const ids = operations(document).map((o) => o.operation.operationId);
-    for (const id of ['createTenant', 'listTenants', 'whoAmI', 'getTenant', 'createTenantApiKey', 'listTenantAudit', 'createMdmCsr', 'signMdmPushCertRequest',
+    for (const id of ['createTenant', 'listTenants', 'whoAmI', 'getTenant', 'createTenantApiKey', 'listTenantApiKeys', 'revokeTenantApiKey', 'listTenantAudit', 'createMdmCsr', 'signMdmPushCertRequest',
       'uploadMdmPushCertRequest', 'downloadMdmPushCertRequest', 'importMdmPushCert', 'getMdmPushCert', 'rotateMdmCheckinSecret', 'receiveMdmCheckin',
       'pushMdmEnrollments', 'pushMdmEnrollmentsByGet', 'installMpnsCredential', 'getMpnsCredential', 'registerDevice', 'importDevices', 'listDevices',
       'getDevice', 'deleteDevice', 'sendNotification', 'listNotifications', 'getNotificationReport', 'registerWebhook', 'getWebhook', 'deleteWebhook',
