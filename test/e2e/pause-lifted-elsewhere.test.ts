@@ -26,7 +26,7 @@ for (const backend of await backends()) {
       await eventually(async () => ((await store.tenants.pausedPlatforms()).length > 0 ? true : undefined), 5_000, 'the pause to be stored');
       // Long enough for the worker's list of pauses (at most a second old) to include it.
       await new Promise((r) => setTimeout(r, 1_500));
-      assert.deepEqual(forgotten, [], 'a pause being set forgets nothing');
+      assert.equal(forgotten.length, 0, 'a pause being set forgets nothing');
       await store.tenants.resume(t.tid, 'mdm');
       await eventually(async () => (forgotten.includes(t.tid) ? true : undefined), 5_000, 'the worker to forget the tenant\'s credential after the pause was lifted');
     });
