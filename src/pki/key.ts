@@ -1,5 +1,6 @@
 import crypto, { type KeyObject } from 'node:crypto';
 import { CertpushError } from '../errors.ts';
+import { readTlv } from './der.ts';
 import { checkPkcs8Kdf } from './kdf-limits.ts';
 import { looksLikePem, parsePem, toPem } from './pem.ts';
 
@@ -57,9 +58,24 @@ function decryptPkcs8(der: Buffer, passphrase: string | undefined): KeyObject {
   if (passphrase === undefined) {
     throw new CertpushError('KEY_PASSPHRASE_REQUIRED', 'The private key is encrypted: give its passphrase (CLI: --password-file).');
   }
+  // Not an EncryptedPrivateKeyInfo at all (garbage, an empty file): OpenSSL's failure would read
+  // as a wrong passphrase and send the user after the wrong thing.
+  if (!isEncryptedPrivateKeyInfo(der)) {
+    throw new CertpushError('KEY_UNPARSABLE', 'The private key could not be read: it is not an encrypted PKCS#8 key, nor an unencrypted PKCS#8, PKCS#1 or SEC1 one. Check that the file is the key (PEM "ENCRYPTED PRIVATE KEY" or "PRIVATE KEY") and complete; a key inside a .p12 needs the PKCS#12 option.');
+  }
   // The file names its own iteration count; OpenSSL would run whatever it says, on this thread.
   checkPkcs8Kdf(der);
   return createKey(() => crypto.createPrivateKey({ key: der, format: 'der', type: 'pkcs8', passphrase }), passphrase);
+}
+
+/** EncryptedPrivateKeyInfo ::= SEQUENCE { encryptionAlgorithm AlgorithmIdentifier, encryptedData OCTET STRING }, spanning the input. */
+function isEncryptedPrivateKeyInfo(der: Uint8Array): boolean {
+  const outer = readTlv(der);
+  if (!outer || outer.tag !== 0x30 || outer.end !== der.length) return false;
+  const algorithm = readTlv(der, outer.contentStart);
+  if (!algorithm || algorithm.tag !== 0x30) return false;
+  const data = readTlv(der, algorithm.end);
+  return !!data && data.tag === 0x04 && data.end === outer.end;
 }
 
 function createKey(make: () => KeyObject, passphrase: string | undefined): KeyObject {

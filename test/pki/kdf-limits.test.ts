@@ -67,6 +67,20 @@ describe('KDF iteration limits', () => {
     assert.ok(MAX_KDF_ITERATIONS >= 65_536);
   });
 
+  it('opens an scrypt-encrypted PKCS#8 key at openssl\'s default work and refuses one asking for more, before deriving', () => {
+    const at = (n: number, r: number, p: number) => {
+      const out = path.join(dir, `scrypt-${n}-${r}-${p}.pem`);
+      openssl(['pkcs8', '-topk8', '-in', files['k.pem']!, '-passout', 'pass:pw', '-scrypt', '-scrypt_N', String(n), '-scrypt_r', String(r), '-scrypt_p', String(p), '-out', out]);
+      return fs.readFileSync(out, 'utf8');
+    };
+    assert.ok(parsePrivateKey(at(16_384, 8, 1), 'pw'), 'openssl\'s default (N=16384, r=8, p=1) opens');
+    // Twice the default's work: refused by its parameters, not after deriving.
+    const started = performance.now();
+    const error = throwsCode(() => parsePrivateKey(at(16_384, 8, 2), 'pw'), 'KDF_ITERATIONS_LIMIT');
+    assert.match(error.message, /scrypt N=16384, r=8, p=2 \(N×r×p = 262,144\); certpush allows at most 131,072/);
+    assert.ok(performance.now() - started < 1000);
+  });
+
   it('refuses an encrypted PKCS#8 key (PBES2 and PBES1) asking for too many iterations, before deriving', () => {
     for (const extra of [[], ['-v1', 'PBE-SHA1-3DES']]) {
       const out = path.join(dir, `enc${extra.length}.pem`);

@@ -111,6 +111,16 @@ describe('parsePrivateKey', () => {
     assertIsTheKey(parsePrivateKey(cert + encodings.pkcs8!));
   });
 
+  it('calls input that is no encrypted key unparsable, not a wrong passphrase, when a passphrase is given', () => {
+    // (A PEM cut off is PEM_TRUNCATED before this; DER has no END line to miss.)
+    const der = Buffer.from(encodings.encrypted!.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
+    const truncated = der.subarray(0, der.length / 2);
+    for (const input of ['', 'garbage', Buffer.from([0x30, 0x03, 0x02, 0x01, 0x00]), truncated]) {
+      const error = throwsCode(() => parsePrivateKey(input, 'pw'), 'KEY_UNPARSABLE');
+      assert.match(error.message, /not an encrypted PKCS#8 key/);
+    }
+  });
+
   it('reports a wrong passphrase for an encrypted PKCS#8 key as KEY_WRONG_PASSPHRASE', () => {
     throwsCode(() => parsePrivateKey(encodings.encrypted!, 'wrong'), 'KEY_WRONG_PASSPHRASE');
   });
