@@ -15,8 +15,8 @@ export const MAX_PKCS12_ITERATIONS = 5 * MAX_KDF_ITERATIONS;
 /**
  * scrypt work (N × r × p) certpush accepts in an encrypted PKCS#8 key: openssl's default
  * (N = 16,384, r = 8, p = 1). Memory is 128 × N × r bytes (16 MB at the default) and time grows
- * with the product: the default took 27 ms here (2026-12-01) on the thread that reads the key,
- * N = 65,536 four times that, which is past what one request may hold the event loop for.
+ * with the product: the default took 27 ms here (2026-12-01) on the thread that reads the key;
+ * N = 65,536 would take about four times that, past what one request may hold the event loop for.
  */
 export const MAX_SCRYPT_COST = 16_384 * 8;
 
