@@ -1,6 +1,6 @@
 import { ApnsClient } from '../apns/client.ts';
 import { deliveryApnsId } from '../apns/delivery-apns-id.ts';
-import { MDM_DEFAULT_EXPIRATION_SECONDS, MDM_PRIORITY } from '../apns/notification.ts';
+import { MDM_DEFAULT_EXPIRATION_SECONDS, mdmNotification } from '../apns/notification.ts';
 import type { Outcome } from '../apns/outcome.ts';
 import { MpnsSender } from '../mpns/sender.ts';
 import type { MpnsResult } from '../mpns/outcome.ts';
@@ -69,27 +69,24 @@ function sendMdm(apns: ApnsClient, ctx: ServiceContext, rows: readonly ClaimedDe
   if (rows.length === 0) return Promise.resolve();
   const { promise, resolve } = Promise.withResolvers<void>();
   let left = rows.length;
-  const answered = (outcome: Outcome, index: number): void => {
-    done(fromApns(outcome), index);
+  const settle = (result: AttemptResult, index: number): void => {
+    done(result, index);
     if (--left === 0) resolve();
   };
-  // Without an expiration of its own an MDM push keeps MDM_DEFAULT_EXPIRATION_SECONDS from now (mdmNotification's rule).
+  const answered = (outcome: Outcome, index: number): void => settle(fromApns(outcome), index);
+  // The notification's own expiration, else the MDM default from now — computed once per batch
+  // and handed to mdmNotification, which would otherwise read the clock per push.
   const defaultExpiration = Math.floor(ctx.now().getTime() / 1000) + MDM_DEFAULT_EXPIRATION_SECONDS;
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i]!;
     try {
-      apns.sendWith({
-        token: row.token!,
-        payload: { mdm: row.pushMagic ?? '' },
-        pushType: 'mdm',
-        priority: MDM_PRIORITY,
+      apns.sendWith(mdmNotification(row.token!, row.pushMagic ?? '', apns.topic, {
         expiration: row.expiresAt !== null ? Math.floor(row.expiresAt / 1000) : defaultExpiration,
-        topic: apns.topic,
         id: deliveryApnsId(row.notificationId, row.id),
-      }, row.attempts, answered, i);
+      }), row.attempts, answered, i);
     } catch (error) {
       // The client was closed under us (its credential changed): this row retries.
-      queueMicrotask(() => answered({ class: 'retry', status: 0, reason: `ClientError: ${(error as Error).message}`, retryAfterMs: 5000 }, i));
+      queueMicrotask(() => settle(clientError(error as Error), i));
     }
   }
   return promise;
