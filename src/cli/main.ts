@@ -10,6 +10,7 @@ import { registerPush } from './push.ts';
 import { registerServe } from './serve.ts';
 import { registerSimulate } from './simulate.ts';
 import { registerSigner } from './signer.ts';
+import { registerTenant } from './tenant.ts';
 import { formatUsageError, isCommanderSuccess } from './usage-errors.ts';
 
 /** Build the `certpush` command tree. Each group lives in its own file. */
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerSimulate(program);
   registerSigner(program);
+  registerTenant(program);
   return program;
 }
 

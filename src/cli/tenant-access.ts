@@ -35,18 +35,23 @@ export async function openTenantAccess(options: AccessOptions): Promise<TenantAc
   return localAccess(options);
 }
 
-function apiKey(options: AccessOptions): string {
+/** The API key for `--server`: `--api-key-file`, else CERTPUSH_API_KEY. */
+export function apiKey(options: { apiKeyFile?: string }): string {
   const key = options.apiKeyFile ? readSecretFile(options.apiKeyFile, '--api-key-file') : process.env.CERTPUSH_API_KEY;
   if (!key) throw new CertpushError('CLI_USAGE', 'Talking to a server needs an API key: --api-key-file FILE, or CERTPUSH_API_KEY.');
   return key;
 }
 
-function remoteAccess(server: string, key: string, tenant: string): TenantAccess {
-  const base = `${server.replace(/\/$/, '')}/v1/tenants/${encodeURIComponent(tenant)}/mdm`;
-  const call = async (method: string, path: string, body?: unknown) => {
+/** One JSON call to a running certpush; its problem answers become the same errors a local run throws. */
+export type RemoteCall = (method: string, path: string, body?: unknown) => Promise<Record<string, unknown>>;
+
+/** Calls to `server`'s API (paths from /v1 on) with `key`. */
+export function remoteCaller(server: string, key: string): RemoteCall {
+  const root = server.replace(/\/$/, '');
+  return async (method, path, body) => {
     let response: Response;
     try {
-      response = await fetch(`${base}${path}`, {
+      response = await fetch(`${root}${path}`, {
         method,
         headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
         body: body ? JSON.stringify(body) : undefined,
@@ -54,6 +59,7 @@ function remoteAccess(server: string, key: string, tenant: string): TenantAccess
     } catch (error) {
       throw new CertpushError('SERVER_UNREACHABLE', `Cannot reach certpush at ${server} (${(error as Error).cause ?? (error as Error).message}). Check --server and that certpush serve is running.`);
     }
+    // 204 (a revocation) has no body.
     const json = await response.json().catch(() => ({})) as Record<string, unknown>;
     if (!response.ok) {
       const code = isErrorCode(json.code) ? json.code : 'SERVER_ERROR';
@@ -63,6 +69,12 @@ function remoteAccess(server: string, key: string, tenant: string): TenantAccess
     }
     return json;
   };
+}
+
+function remoteAccess(server: string, key: string, tenant: string): TenantAccess {
+  const remote = remoteCaller(server, key);
+  const base = `/v1/tenants/${encodeURIComponent(tenant)}/mdm`;
+  const call = (method: string, path: string, body?: unknown) => remote(method, `${base}${path}`, body);
   return {
     createCsr: async (subject) => await call('POST', '/csr', subject) as unknown as MdmCertView,
     importCert: async (upload) => await call('PUT', '/push-cert', { ...uploadBody(upload), ...(upload.force ? { force: true } : {}) }) as unknown as MdmCertView,
@@ -83,11 +95,11 @@ function uploadBody(upload: { data: Buffer; password?: string }): Record<string,
  * never create a data directory (a silent ./data with a fresh master key looks like a working
  * setup and holds nothing). `certpush serve` is the command that creates one.
  */
-function localConfig(options: AccessOptions, env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+function localConfig(options: Omit<AccessOptions, 'tenant' | 'server' | 'apiKeyFile'>, env: NodeJS.ProcessEnv = process.env): ServiceConfig {
   const config = resolveConfig({ ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}) }, env);
   const dataDirGiven = Boolean(options.dataDir ?? env[CONFIG_ENV.dataDir]);
   if (!config.databaseUrl && !dataDirGiven) {
-    throw new CertpushError('CLI_NO_DATA_SOURCE', 'Say where the tenant lives: --server URL (a running certpush, with --api-key-file FILE) or --data-dir DIR (the data directory of certpush serve; or CERTPUSH_DATA_DIR). This command does not create a data directory.');
+    throw new CertpushError('CLI_NO_DATA_SOURCE', 'Say where certpush keeps its tenants: --server URL (a running certpush, with --api-key-file FILE) or --data-dir DIR (the data directory of certpush serve; or CERTPUSH_DATA_DIR). This command does not create a data directory.');
   }
   if (!config.databaseUrl && !fs.existsSync(path.join(config.dataDir, SQLITE_FILE))) {
     throw new CertpushError('CLI_DATA_DIR_EMPTY', `${options.dataDir ? '--data-dir' : CONFIG_ENV.dataDir} ${config.dataDir}: there is no certpush database here (no ${SQLITE_FILE}). Give the directory certpush serve uses (its --data-dir), or --server URL; this command does not create one.`);
@@ -98,19 +110,24 @@ function localConfig(options: AccessOptions, env: NodeJS.ProcessEnv = process.en
   return config;
 }
 
-async function localAccess(options: AccessOptions): Promise<TenantAccess> {
+/** The service context over the local data (`--data-dir` / `--database-url`), as `certpush serve` would open it. */
+export async function openLocalContext(options: Omit<AccessOptions, 'tenant' | 'server' | 'apiKeyFile'>): Promise<ServiceContext> {
   const config = localConfig(options);
   const store = await openStore({ databaseUrl: config.databaseUrl || undefined, dataDir: config.dataDir });
   const secrets = await unlockSecrets(store, config.masterKey, config.dataDir).catch(async (error: unknown) => {
     await store.close();
     throw error;
   });
-  const ctx: ServiceContext = { store, secrets, config, signer: null, extraCa: [], appleRoot: null, mpnsRoots: [], now: () => new Date() };
+  return { store, secrets, config, signer: null, extraCa: [], appleRoot: null, mpnsRoots: [], now: () => new Date() };
+}
+
+async function localAccess(options: AccessOptions): Promise<TenantAccess> {
+  const ctx = await openLocalContext(options);
   const actor = { kind: 'cli' as const };
   return {
     createCsr: (subject) => generateMdmCsr(ctx, actor, options.tenant, subject),
     importCert: (upload) => importPushCertificate(ctx, actor, options.tenant, upload),
     status: () => getMdmCert(ctx, options.tenant),
-    close: () => store.close(),
+    close: () => ctx.store.close(),
   };
 }

@@ -77,8 +77,8 @@ export async function listTenantApiKeys(ctx: ServiceContext<TenantsRole & ApiKey
  */
 export async function revokeTenantApiKey(ctx: ServiceContext<TenantsRole & ApiKeysRole & AuditRole>, actor: Actor, tenantId: string, keyId: string): Promise<void> {
   await requireTenant(ctx, tenantId);
-  if (!(await ctx.store.apiKeys.revoke(keyId, tenantId, ctx.now().getTime()))) throw notFound(`API key ${keyId}`);
-  // The label makes the entry readable without looking the id up; the list is the tenant's few keys.
-  const label = (await ctx.store.apiKeys.list(tenantId)).find((k) => k.id === keyId)?.label;
-  await ctx.store.audit.record({ tenantId, actor: actorName(actor), action: 'api-key.revoked', detail: { keyId, label } });
+  const revoked = await ctx.store.apiKeys.revoke(keyId, tenantId, ctx.now().getTime());
+  if (!revoked) throw notFound(`API key ${keyId}`);
+  // The label makes the entry readable without looking the id up.
+  await ctx.store.audit.record({ tenantId, actor: actorName(actor), action: 'api-key.revoked', detail: { keyId, label: revoked.label } });
 }

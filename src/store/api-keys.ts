@@ -109,7 +109,7 @@ export function apiKeysRepository(db: Kysely<Schema>, options: ApiKeyCacheOption
       q = tenantId === null ? q.where('tenantId', 'is', null) : q.where('tenantId', '=', tenantId);
       return q.orderBy('createdAt').execute();
     },
-    async revoke(id: string, tenantId: string | null, now = Date.now()): Promise<boolean> {
+    async revoke(id: string, tenantId: string | null, now = Date.now()): Promise<ApiKey | undefined> {
       let q = db.updateTable('apiKeys').set({ revokedAt: now }).where('id', '=', id).where('revokedAt', 'is', null);
       q = tenantId === null ? q.where('tenantId', 'is', null) : q.where('tenantId', '=', tenantId);
       // Forget every remembered key before the database has even answered: a request that
@@ -121,9 +121,9 @@ export function apiKeysRepository(db: Kysely<Schema>, options: ApiKeyCacheOption
         inFlight.clear();
       };
       forget();
-      const result = await q.executeTakeFirst();
+      const revoked = await q.returning(['id', 'tenantId', 'prefix', 'label', 'createdAt', 'revokedAt']).executeTakeFirst();
       forget();
-      return Number(result.numUpdatedRows) > 0;
+      return revoked;
     },
   };
 }

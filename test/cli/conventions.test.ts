@@ -262,7 +262,7 @@ describe('CLI conventions: no command creates a data directory it was not asked 
       fs.writeFileSync(path.join(cwd, 'push.pem'), 'not used');
       const r = await runCli(['mdm', ...args, '--tenant', 'ten_1'], { cwd, env: bare });
       assert.equal(r.code, EXIT_USAGE);
-      assert.match(r.stderr, /^certpush: Say where the tenant lives: --server URL .* or --data-dir DIR .*does not create a data directory\. \[CLI_NO_DATA_SOURCE\]\n$/);
+      assert.match(r.stderr, /^certpush: Say where certpush keeps its tenants: --server URL .* or --data-dir DIR .*does not create a data directory\. \[CLI_NO_DATA_SOURCE\]\n$/);
       assert.deepEqual(fs.readdirSync(cwd), ['push.pem']);
     });
   }

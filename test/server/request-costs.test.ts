@@ -34,7 +34,7 @@ for (const backend of await backends()) {
       const { key, record } = await store.apiKeys.create(tenant.id, 'ci');
       assert.equal((await store.apiKeys.authenticate(key))?.id, record.id);
       assert.equal((await store.apiKeys.authenticate(key))?.id, record.id);
-      assert.equal(await store.apiKeys.revoke(record.id, tenant.id), true);
+      assert.equal((await store.apiKeys.revoke(record.id, tenant.id))?.id, record.id);
       assert.equal(await store.apiKeys.authenticate(key), undefined);
     });
 

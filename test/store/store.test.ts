@@ -27,7 +27,7 @@ for (const backend of await backends()) {
       const raw = await store.database.db.selectFrom('apiKeys').selectAll().where('id', '=', record.id).executeTakeFirstOrThrow();
       assert.notEqual(raw.hash, key);
       assert.ok(!JSON.stringify(raw).includes(key.slice(4)), 'the plaintext key is not stored');
-      assert.equal(await store.apiKeys.revoke(record.id, tenant.id), true);
+      assert.equal((await store.apiKeys.revoke(record.id, tenant.id))?.id, record.id);
       assert.equal(await store.apiKeys.authenticate(key), undefined);
     });
 

@@ -17,8 +17,8 @@ export interface ApiKeyStore {
   countOperatorKeys(): Promise<number>;
   /** A tenant's keys, or the operator keys for null; oldest first. */
   list(tenantId: string | null): Promise<ApiKey[]>;
-  /** Revoke a live key of that tenant (or operator); false when there was none. */
-  revoke(id: string, tenantId: string | null, now?: number): Promise<boolean>;
+  /** Revoke a live key of that tenant (or operator): the key as revoked, undefined when there was none. */
+  revoke(id: string, tenantId: string | null, now?: number): Promise<ApiKey | undefined>;
 }
 
 /** The part of the store that authenticates callers and issues keys. */
