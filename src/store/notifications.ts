@@ -89,17 +89,18 @@ export function notificationsRepository(db: Kysely<Schema>, dialect: Dialect, at
       }
       // `total`: the rows queued — or, when the first slice came back full, every member (counted
       // once here, so the API answers it at once) and the cursor is where the slice ended.
-      const queued = sql`(SELECT count(*) AS k, max(device_id) AS last FROM delivery_queue WHERE notification_seq = (${seqOf})) AS s`;
+      // What the statements above queued: counted from the queue's (notification_seq, id) index alone.
+      const queued = sql`(SELECT count(*) AS k FROM delivery_queue WHERE notification_seq = (${seqOf})) AS s`;
       if (all) {
         // Read only when the first slice came back full (CASE evaluates a subquery only when it
-        // reaches it): a fan-out that fits in one slice costs what it always has.
+        // reaches it): a fan-out that fits in one slice pays for none of them.
         const everyMember = db.selectFrom('devices').where('tenantId', '=', input.tenantId).where('platform', 'in', input.platforms).where('invalidAt', 'is', null);
         const greatest = sql.raw(dialect === 'postgres' ? 'GREATEST' : 'MAX');
         queries.push(sql`
           UPDATE notifications
           SET fed = s.k,
               total = CASE WHEN s.k < ${slice} THEN s.k ELSE ${greatest}(s.k, (${everyMember.select((eb) => eb.fn.countAll<number>().as('n'))})) END,
-              feed_cursor = CASE WHEN s.k < ${slice} THEN NULL ELSE s.last END,
+              feed_cursor = CASE WHEN s.k < ${slice} THEN NULL ELSE (SELECT max(device_id) FROM delivery_queue WHERE notification_seq = (${seqOf})) END,
               feed_until = CASE WHEN s.k < ${slice} THEN NULL ELSE (${everyMember.select((eb) => eb.fn.max('createdAt').as('until'))}) END
           FROM ${queued} WHERE id = ${id}`.compile(db));
       } else {
