@@ -1,6 +1,6 @@
 import { type CompiledQuery, type Kysely, type Selectable, sql } from 'kysely';
 import { type AtomicRunner, runAtomically } from './atomic.ts';
-import { type Feeding, fanoutSlice, type Membership, memberRows, nextSliceQueries } from './fanout-slices.ts';
+import { type Feeding, fanoutSlice, type Membership, memberRows, nextSliceQueries, orderedWalk } from './fanout-slices.ts';
 import type { Dialect } from './migrations.ts';
 import { type DeliveryState, FINAL_STATE_CODE, type NotificationTable, type Schema } from './schema.ts';
 import type { Platform } from './devices.ts';
@@ -61,6 +61,7 @@ export function notificationsRepository(db: Kysely<Schema>, dialect: Dialect, at
       }).compile()];
       const members: Membership = { tenantId: input.tenantId, platforms: input.platforms, createdAt: now, until: null };
       if (all) {
+        if (dialect === 'postgres') queries.push(orderedWalk(db));
         queries.push(db.insertInto('deliveryQueue')
           .columns(['notificationSeq', 'tenantId', 'deviceId', 'attempts', 'nextAttemptAt', 'updatedAt'])
           .expression(memberRows(db, seqOf, members, null, slice, now))
