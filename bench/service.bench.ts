@@ -56,6 +56,9 @@ async function runScenario(scenario: Scenario, pki: TestPki, pkiDir: string): Pr
     // first send to the last completion: steadier than the rate on a shared machine.
     const certpushCpu = cpuAfter.certpush.reduce((a, b) => a + b, 0) - cpuBefore.certpush.reduce((a, b) => a + b, 0);
     const dbSize = await world.databaseBytes();
+    // Where the bytes are (PostgreSQL), measured at the same moment: right after the fan-out completes.
+    const largest = await world.largestRelations();
+    if (largest.length > 0) process.stderr.write(`${scenario.name}: ${(dbSize / total).toFixed(0)} B/delivery; largest relations (MB): ${largest.map((r) => `${r.name} ${r.mb.toFixed(1)}`).join(', ')}\n`);
     return {
       scenario: scenario.name,
       deliveries: String(count),

@@ -47,6 +47,8 @@ export interface ServiceWorld {
   /** CPU seconds by thread name of the first certpush process (its main thread, SQLite threads, libuv pool, V8's GC helpers). */
   threadCpuSeconds(): Record<string, number>;
   databaseBytes(): Promise<number>;
+  /** PostgreSQL: the largest relations (tables with their TOAST, and indexes), MB, largest first; empty on SQLite. */
+  largestRelations(limit?: number): Promise<Array<{ name: string; mb: number }>>;
   close(): Promise<void>;
 }
 
@@ -192,6 +194,19 @@ export async function startServiceWorld(options: { backend: 'sqlite' | 'postgres
       const size = Number((await c.query('SELECT pg_database_size(current_database()) AS s')).rows[0].s);
       await c.end();
       return size;
+    },
+    async largestRelations(limit = 8) {
+      if (!database) return [];
+      const c = new pg.Client({ connectionString: database.url });
+      await c.connect();
+      // A table's heap with its TOAST (pg_table_size), each index on its own.
+      const { rows } = await c.query(`
+        SELECT c.relname AS name, CASE WHEN c.relkind = 'i' THEN pg_relation_size(c.oid) ELSE pg_table_size(c.oid) END AS bytes
+        FROM pg_class c JOIN pg_namespace ns ON ns.oid = c.relnamespace
+        WHERE ns.nspname = 'public' AND c.relkind IN ('r', 'i')
+        ORDER BY bytes DESC LIMIT $1`, [limit]);
+      await c.end();
+      return rows.map((r) => ({ name: r.name as string, mb: Number(r.bytes) / 1048576 }));
     },
     async close() {
       for (const p of processes) p.child.kill('SIGTERM');

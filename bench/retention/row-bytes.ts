@@ -39,8 +39,10 @@ for (const backend of ['sqlite', 'postgres']) {
   let done = 0;
   for (;;) {
     const rows = await store.deliveries.claim({ workerId: `${os.hostname()}:12345:abcdef`, limit: 1000, leaseMs: 60000, now: 2000 });
-    if (!rows.length) break;
+    // Fed a slice at a time (src/store/fanout-slices.ts), as the worker does.
+    if (!rows.length) { if ((await store.notifications.feed([n.id], 2000)).queued > 0) continue; break; }
     await store.deliveries.finish(rows.map((r: any) => ({ id: r.id, state: 'delivered' as const, lastClass: 'delivered', lastStatus: 200, lastReason: null })), 2000);
+    await store.notifications.feed([n.id], 2000);
     await store.notifications.completeFinished([n.id], 2000);
     done += rows.length;
   }
@@ -63,8 +65,10 @@ for (const backend of ['sqlite', 'postgres']) {
     const n2 = await store.notifications.create({ tenantId: t.id, idempotencyKey: null, requestHash: 'x', payload: '{"mdm":true}', expiresAt: null, platforms: ['mdm'], devices: 'all' }, 3000);
     for (;;) {
       const rows = await store.deliveries.claim({ workerId: `${os.hostname()}:12345:abcdef`, limit: 1000, leaseMs: 60000, now: 4000 });
-      if (!rows.length) break;
+      // Fed a slice at a time (src/store/fanout-slices.ts), as the worker does.
+      if (!rows.length) { if ((await store.notifications.feed([n2.id], 4000)).queued > 0) continue; break; }
       await store.deliveries.finish(rows.map((r: any) => ({ id: r.id, state: 'delivered' as const, lastClass: 'delivered', lastStatus: 200, lastReason: null })), 4000);
+      await store.notifications.feed([n2.id], 4000);
       await store.notifications.completeFinished([n2.id], 4000);
     }
     const after2 = await size();

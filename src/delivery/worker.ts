@@ -148,6 +148,9 @@ export class DeliveryWorker {
         this.#claiming--;
       }
       if (rows.length === 0) {
+        // A fan-out whose queue ran dry with nobody feeding it (its feeder died between slices,
+        // or fed a slice's last rows): queue its next slice and claim it now, not after a wait.
+        if (await this.#feed()) continue;
         await this.#idle();
         continue;
       }
@@ -341,7 +344,31 @@ export class DeliveryWorker {
       this.#options.onEvent?.({ type: 'tenant.paused', tenantId, reason, platform });
       this.#options.log?.('warn', 'tenant platform paused: its credential was refused; its rows wait until it is replaced', { tenantId, platform, reason });
     }
-    const completed = await store.notifications.completeFinished([...new Set(rows.map((r) => r.notificationId))]);
+    const notifications = [...new Set(rows.map((r) => r.notificationId))];
+    // This batch drained its fan-outs' queues a little: top them up before looking for completion.
+    await this.#feed(notifications);
+    await this.#complete(notifications);
+  }
+
+  /**
+   * Queue the next slice of the fan-outs (of `ids`, or any) whose queue is low, and complete those
+   * that ended with nothing queued. True when rows were queued: the other slots are woken for them.
+   * A failure is logged: the cursor is durable, and the next empty claim feeds again.
+   */
+  async #feed(ids?: string[]): Promise<boolean> {
+    try {
+      const fed = await this.#ctx.store.notifications.feed(ids, Date.now(), { queue: this.#ctx.store.queue });
+      if (fed.queued > 0) this.wake();
+      if (ids === undefined) await this.#complete(fed.ended);
+      return fed.queued > 0;
+    } catch (error) {
+      this.#options.log?.('error', 'queueing the next slice of a fan-out failed; it is tried again when a claim finds nothing', { error: (error as Error).message });
+      return false;
+    }
+  }
+
+  async #complete(ids: string[]): Promise<void> {
+    const completed = await this.#ctx.store.notifications.completeFinished(ids);
     for (const n of completed) this.#options.onEvent?.({ type: 'notification.completed', tenantId: n.tenantId, notificationId: n.id });
   }
 }

@@ -201,6 +201,21 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         else await queueAndResultsUp(db, dialect);
       },
     },
+    // An `all` fan-out is queued in slices, not all at once (README: Design, "The queue and the
+    // results"): the notification keeps a cursor over its tenant's devices. Notifications that
+    // exist now are queued whole already: their cursor is null, and `fed` is read only while a
+    // cursor is set, so no row is rewritten.
+    '0008_fanout_slices': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('notifications').addColumn('feed_cursor', 'text').execute();
+        await db.schema.alterTable('notifications').addColumn('feed_platforms', 'text').execute();
+        await db.schema.alterTable('notifications').addColumn('feed_until', 'bigint').execute();
+        await db.schema.alterTable('notifications').addColumn('fed', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+        // The feeder's work list (the notifications being fed: a few at any time) and the
+        // idle worker's look for one whose queue ran dry.
+        await sql`CREATE INDEX notifications_feeding ON notifications (seq) WHERE feed_cursor IS NOT NULL`.execute(db);
+      },
+    },
   };
 }
 

@@ -1,5 +1,7 @@
 import { type CompiledQuery, type Kysely, type Selectable, sql } from 'kysely';
 import { type AtomicRunner, runAtomically } from './atomic.ts';
+import { type Feeding, fanoutSlice, type Membership, memberRows, nextSliceQueries, orderedWalk } from './fanout-slices.ts';
+import type { Dialect } from './migrations.ts';
 import { type DeliveryState, FINAL_STATE_CODE, type NotificationTable, type Schema } from './schema.ts';
 import type { Platform } from './devices.ts';
 import { newId } from './ids.ts';
@@ -21,6 +23,9 @@ export interface NewNotification {
 
 const ID_BATCH = 500;
 
+/** PostgreSQL: the queue is vacuumed after this many slices fed by this process (`feed`). */
+const VACUUM_EVERY_SLICES = 4;
+
 export interface CreateOptions {
   /** Record this audit entry in the same transaction; `total` is added to its detail. */
   audit?: { actor: string; action: string; detail?: Record<string, unknown> };
@@ -28,13 +33,17 @@ export interface CreateOptions {
   queue?: QueueSignal;
 }
 
-export function notificationsRepository(db: Kysely<Schema>, atomic?: AtomicRunner): import('./roles/delivery-queue.ts').NotificationStore {
+export function notificationsRepository(db: Kysely<Schema>, dialect: Dialect, atomic?: AtomicRunner, slice = fanoutSlice()): import('./roles/delivery-queue.ts').NotificationStore {
+  /** Rows this process fed since it last vacuumed the queue (PostgreSQL; see `feed`). */
+  let fedSinceVacuum = 0;
   return {
     /**
-     * Create a notification and fan it out into one pending delivery row per active device of
-     * its platforms, in one transaction: a crash leaves either all rows or none. The fan-out is
-     * INSERT … SELECT, so 100,000 devices never pass through this process. The audit entry and
-     * the workers' wake-up go in the same transaction (`options`): on PostgreSQL a send is one
+     * Create a notification and queue its deliveries, one pending row per device of its
+     * platforms, in one transaction: a crash leaves either the notification and its rows or
+     * nothing. Explicit device ids are queued whole; `all` queues its first slice and keeps a
+     * cursor for the rest (`feed`), `total` still counting every member. The rows come from
+     * INSERT … SELECT, so devices never pass through this process. The audit entry and the
+     * workers' wake-up go in the same transaction (`options`): on PostgreSQL a send is one
      * commit — one WAL flush — rather than three.
      */
     async create(input: NewNotification, now = Date.now(), options: CreateOptions = {}): Promise<Notification> {
@@ -42,37 +51,62 @@ export function notificationsRepository(db: Kysely<Schema>, atomic?: AtomicRunne
       // Deliveries point at the notification's `seq`, which SQLite numbers in a trigger after the
       // insert: the statements below read it with a subquery (evaluated once) rather than wait for it.
       const seqOf = db.selectFrom('notifications').select('seq').where('id', '=', id);
+      const all = input.devices === 'all' && input.platforms.length > 0;
       // No statement needs another's result in JavaScript, so the whole transaction goes to the
       // database at once (runAtomically: on SQLite one message to its writer thread).
       const queries: CompiledQuery[] = [db.insertInto('notifications').values({
         id, tenantId: input.tenantId, idempotencyKey: input.idempotencyKey, requestHash: input.requestHash,
         payload: input.payload, expiresAt: input.expiresAt, createdAt: now, total: 0, completedAt: null,
+        feedPlatforms: all ? input.platforms.join(',') : null,
       }).compile()];
-      const batches = input.devices === 'all' ? [null] : chunk(input.devices, ID_BATCH);
-      for (const ids of batches) {
-        if (input.platforms.length === 0 || (ids && ids.length === 0)) continue;
-        let select = db.selectFrom('devices')
-          .select((eb) => [
-            eb.selectFrom('notifications').select('seq').where('id', '=', id).as('notificationSeq'),
-            'tenantId',
-            eb.ref('id').as('deviceId'),
-            sql<number>`0`.as('attempts'),
-            eb.val(now).as('nextAttemptAt'),
-            eb.val(now).as('updatedAt'),
-          ])
-          .where('tenantId', '=', input.tenantId)
-          .where('invalidAt', 'is', null)
-          .where('platform', 'in', input.platforms);
-        if (ids) select = select.where('id', 'in', ids);
+      const members: Membership = { tenantId: input.tenantId, platforms: input.platforms, createdAt: now, until: null };
+      if (all) {
+        if (dialect === 'postgres') queries.push(orderedWalk(db));
         queries.push(db.insertInto('deliveryQueue')
           .columns(['notificationSeq', 'tenantId', 'deviceId', 'attempts', 'nextAttemptAt', 'updatedAt'])
-          .expression(select)
+          .expression(memberRows(db, seqOf, members, null, slice, now))
           .compile());
+      } else if (input.devices !== 'all' && input.platforms.length > 0) {
+        for (const ids of chunk(input.devices, ID_BATCH)) {
+          if (ids.length === 0) continue;
+          const select = db.selectFrom('devices')
+            .select((eb) => [
+              eb.selectFrom('notifications').select('seq').where('id', '=', id).as('notificationSeq'),
+              'tenantId',
+              eb.ref('id').as('deviceId'),
+              sql<number>`0`.as('attempts'),
+              eb.val(now).as('nextAttemptAt'),
+              eb.val(now).as('updatedAt'),
+            ])
+            .where('tenantId', '=', input.tenantId)
+            .where('invalidAt', 'is', null)
+            .where('platform', 'in', input.platforms)
+            .where('id', 'in', ids);
+          queries.push(db.insertInto('deliveryQueue')
+            .columns(['notificationSeq', 'tenantId', 'deviceId', 'attempts', 'nextAttemptAt', 'updatedAt'])
+            .expression(select)
+            .compile());
+        }
       }
-      queries.push(db.updateTable('notifications')
-        .set((eb) => ({ total: eb.selectFrom('deliveryQueue').select((e) => e.fn.countAll<number>().as('n')).where('notificationSeq', '=', seqOf) }))
-        .where('id', '=', id)
-        .compile());
+      // `total`: the rows queued — or, when the first slice came back full, every member (counted
+      // once here, so the API answers it at once) and the cursor is where the slice ended.
+      // What the statements above queued: counted from the queue's (notification_seq, id) index alone.
+      const queued = sql`(SELECT count(*) AS k FROM delivery_queue WHERE notification_seq = (${seqOf})) AS s`;
+      if (all) {
+        // Read only when the first slice came back full (CASE evaluates a subquery only when it
+        // reaches it): a fan-out that fits in one slice pays for none of them.
+        const everyMember = db.selectFrom('devices').where('tenantId', '=', input.tenantId).where('platform', 'in', input.platforms).where('invalidAt', 'is', null);
+        const greatest = sql.raw(dialect === 'postgres' ? 'GREATEST' : 'MAX');
+        queries.push(sql`
+          UPDATE notifications
+          SET fed = s.k,
+              total = CASE WHEN s.k < ${slice} THEN s.k ELSE ${greatest}(s.k, (${everyMember.select((eb) => eb.fn.countAll<number>().as('n'))})) END,
+              feed_cursor = CASE WHEN s.k < ${slice} THEN NULL ELSE (SELECT max(device_id) FROM delivery_queue WHERE notification_seq = (${seqOf})) END,
+              feed_until = CASE WHEN s.k < ${slice} THEN NULL ELSE (${everyMember.select((eb) => eb.fn.max('createdAt').as('until'))}) END
+          FROM ${queued} WHERE id = ${id}`.compile(db));
+      } else {
+        queries.push(sql`UPDATE notifications SET fed = s.k, total = s.k FROM ${queued} WHERE id = ${id}`.compile(db));
+      }
       if (options.audit) {
         // The entry's detail names the total, which only the database knows by now: the JSON is
         // built around it (an integer's decimal text is valid JSON).
@@ -116,24 +150,24 @@ export function notificationsRepository(db: Kysely<Schema>, atomic?: AtomicRunne
     },
     /**
      * Count of the deliveries still kept, by state and last outcome class (retention's folded
-     * counts are on the notification itself): the queued rows are pending, the results final.
+     * counts are on the notification itself): the queued rows are pending, the results final,
+     * and so are the members of a fan-out still being fed that are not queued yet (`total − fed`).
+     * One statement, so one snapshot: a row moving from the queue to the results, or a slice
+     * being queued, is counted once, and the counts add up to `total` at every moment.
      * `seq` is the notification's.
      */
     async counts(seq: number): Promise<Array<{ state: string; lastClass: string | null; n: number }>> {
-      const queued = await db.selectFrom('deliveryQueue')
-        .select((eb) => ['lastClass', eb.fn.countAll<number>().as('n')])
-        .where('notificationSeq', '=', seq)
-        .groupBy('lastClass')
-        .execute();
-      const final = await db.selectFrom('deliveryResults')
-        .select((eb) => ['state', 'lastClass', eb.fn.countAll<number>().as('n')])
-        .where('notificationSeq', '=', seq)
-        .groupBy(['state', 'lastClass'])
-        .execute();
-      return [
-        ...queued.map((r) => ({ state: 'pending', lastClass: r.lastClass, n: Number(r.n) })),
-        ...final.map((r) => { const state = stateOf(r.state); return { state, lastClass: r.lastClass ?? state, n: Number(r.n) }; }),
-      ];
+      const { rows } = await sql<{ state: number | null; lastClass: string | null; n: number }>`
+        SELECT NULL AS state, last_class, count(*) AS n FROM delivery_queue WHERE notification_seq = ${seq} GROUP BY last_class
+        UNION ALL
+        SELECT state, last_class, count(*) AS n FROM delivery_results WHERE notification_seq = ${seq} GROUP BY state, last_class
+        UNION ALL
+        SELECT NULL AS state, NULL AS last_class, total - fed AS n FROM notifications WHERE seq = ${seq} AND feed_cursor IS NOT NULL`.execute(db);
+      return rows.filter((r) => Number(r.n) > 0).map((r) => {
+        if (r.state === null) return { state: 'pending', lastClass: r.lastClass, n: Number(r.n) };
+        const state = stateOf(r.state);
+        return { state, lastClass: r.lastClass ?? state, n: Number(r.n) };
+      });
     },
     /** Delivered rows per second (for the console's chart). */
     async timeline(seq: number): Promise<Array<{ second: number; n: number }>> {
@@ -181,11 +215,11 @@ export function notificationsRepository(db: Kysely<Schema>, atomic?: AtomicRunne
       });
     },
     /**
-     * Mark notifications with no row left in the queue as completed; returns the ones just
-     * completed. One probe of the queue's (notification_seq, id) index each: the queue holds
-     * only rows not yet final, and its finished rows' dead entries are marked dead by the first
-     * probe that meets them (the old single table's partial index was measured at 95,363 heap
-     * fetches for this question at 25,000 rows).
+     * Mark notifications with no row left in the queue and none still to be fed into it as
+     * completed; returns the ones just completed. One probe of the queue's (notification_seq, id)
+     * index each: the queue holds only rows not yet final, and its finished rows' dead entries
+     * are marked dead by the first probe that meets them (the old single table's partial index
+     * was measured at 95,363 heap fetches for this question at 25,000 rows).
      */
     async completeFinished(ids: string[], now = Date.now()): Promise<Notification[]> {
       if (ids.length === 0) return [];
@@ -193,12 +227,66 @@ export function notificationsRepository(db: Kysely<Schema>, atomic?: AtomicRunne
         .set({ completedAt: now })
         .where('id', 'in', ids)
         .where('completedAt', 'is', null)
+        .where('feedCursor', 'is', null)
         .where((eb) => eb.not(eb.exists(eb.selectFrom('deliveryQueue').select('deliveryQueue.id')
           .whereRef('deliveryQueue.notificationSeq', '=', 'notifications.seq'))))
         .returningAll()
         .execute();
     },
+
+    /**
+     * Top up the queue of the fan-outs being fed (of `ids`, or all of them) that have fewer than
+     * half a slice of rows queued: each gets its next slice, queued and its cursor advanced in
+     * one transaction (nextSliceQueries: of feeders racing for one notification exactly one
+     * queues it). Returns the rows queued and the notifications whose feeding ended here (they
+     * may be complete now). The candidates' read goes through the partial index of the ones
+     * being fed, and counts each one's queued rows (at most 1.5 slices) by its queue index.
+     */
+    async feed(ids?: string[], now = Date.now(), options: { queue?: QueueSignal } = {}): Promise<FeedResult> {
+      const result: FeedResult = { queued: 0, ended: [] };
+      if (ids !== undefined && ids.length === 0) return result;
+      const { rows } = await sql<{ seq: number; id: string; tenantId: string; createdAt: number; feedCursor: string; feedPlatforms: string; feedUntil: number; fed: number }>`
+        SELECT n.seq, n.id, n.tenant_id, n.created_at, n.feed_cursor, n.feed_platforms, n.feed_until, n.fed FROM notifications n
+        WHERE n.feed_cursor IS NOT NULL ${ids === undefined ? sql`` : sql`AND n.id IN (${sql.join(ids)})`}
+          AND (SELECT count(*) FROM delivery_queue q WHERE q.notification_seq = n.seq) < ${Math.ceil(slice / 2)}
+        ORDER BY n.seq`.execute(db);
+      for (const row of rows) {
+        const n: Feeding = {
+          seq: Number(row.seq), id: row.id, tenantId: row.tenantId, createdAt: Number(row.createdAt), until: Number(row.feedUntil),
+          platforms: row.feedPlatforms.split(',') as Platform[], cursor: row.feedCursor, fed: Number(row.fed),
+        };
+        const queries = nextSliceQueries(db, dialect, n, slice, now);
+        // Other processes' idle workers start on the slice at its commit (PostgreSQL's NOTIFY).
+        if (options.queue?.onCommit) queries.push(options.queue.onCommit);
+        const results = await runAtomically(db, atomic, queries);
+        const won = results.find((r) => r.rows.length > 0 && 'ended' in r.rows[0]!)?.rows[0];
+        // Another feeder advanced the cursor first: it queued this slice.
+        if (!won) continue;
+        result.queued += Number(won.fed) - n.fed;
+        if (won.ended === true || Number(won.ended) === 1) result.ended.push(n.id);
+      }
+      // PostgreSQL reuses a deleted row's space only once VACUUM has recorded it as free, so
+      // between autovacuum's naps (a minute) a fan-out's finished rows piled up and the queue's
+      // file grew by every row it fed in that minute, bounded slices or not. Vacuumed every few
+      // slices instead, it stays about the size of its live rows (README: Design, "Fan-out in
+      // slices"). SKIP_LOCKED: a VACUUM already running elsewhere does it; nobody waits for it.
+      // A failure costs only space until the next one (or autovacuum's), so it is not the feed's.
+      fedSinceVacuum += result.queued;
+      if (dialect === 'postgres' && fedSinceVacuum >= slice * VACUUM_EVERY_SLICES) {
+        fedSinceVacuum = 0;
+        await sql`VACUUM (SKIP_LOCKED) delivery_queue`.execute(db).catch(() => {});
+      }
+      return result;
+    },
   };
+}
+
+/** What one `feed` did. */
+export interface FeedResult {
+  /** Rows queued, in all. */
+  queued: number;
+  /** Notifications whose last member is now queued. */
+  ended: string[];
 }
 
 const STATE_OF_CODE = new Map<number, DeliveryState>(Object.entries(FINAL_STATE_CODE).map(([state, code]) => [code, state as DeliveryState]));

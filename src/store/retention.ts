@@ -28,11 +28,16 @@ const VACUUM_PAGES = 2048;
  */
 export function retentionRepository(db: Kysely<Schema>, dialect: Dialect): import('./roles/maintenance.ts').RetentionStore {
   return {
-    /** Completed notifications whose per-device rows are still kept and completed before `cutoff`, oldest first. */
+    /**
+     * Completed notifications whose per-device rows are still kept and completed before `cutoff`,
+     * oldest first. A fan-out still being fed is never complete; the cursor is checked as well,
+     * so that a notification marked complete by mistake while members wait is left alone too.
+     */
     async due(cutoff: number, limit: number): Promise<Array<{ seq: number; id: string }>> {
       return db.selectFrom('notifications').select(['seq', 'id'])
         .where('detailExpiredAt', 'is', null)
         .where('completedAt', 'is not', null)
+        .where('feedCursor', 'is', null)
         .where('completedAt', '<', cutoff)
         .orderBy('completedAt').limit(limit)
         .execute();
@@ -71,10 +76,11 @@ export function retentionRepository(db: Kysely<Schema>, dialect: Dialect): impor
         }
         let finished = false;
         if (gone.length < limit) {
-          // A notification marked complete while rows are still queued (it should not happen)
-          // keeps its detail: those rows will have results to report.
+          // A notification marked complete while rows are still queued or members still to be
+          // fed (it should not happen) keeps its detail: those rows will have results to report.
           const left = await tx.selectFrom('deliveryResults').select('id').where('notificationSeq', '=', seq).limit(1).executeTakeFirst()
-            ?? await tx.selectFrom('deliveryQueue').select('id').where('notificationSeq', '=', seq).limit(1).executeTakeFirst();
+            ?? await tx.selectFrom('deliveryQueue').select('id').where('notificationSeq', '=', seq).limit(1).executeTakeFirst()
+            ?? await tx.selectFrom('notifications').select('seq as id').where('seq', '=', seq).where('feedCursor', 'is not', null).executeTakeFirst();
           if (!left) {
             await tx.updateTable('notifications').set({ detailExpiredAt: now }).where('seq', '=', seq).where('detailExpiredAt', 'is', null).execute();
             finished = true;

@@ -94,6 +94,18 @@ export interface NotificationTable {
   foldedFailed: Generated<number>;
   /** When retention finished folding the per-device rows; null while they are kept. */
   detailExpiredAt: Generated<number | null>;
+  /**
+   * An `all` fan-out still being fed into the queue slice by slice (src/store/fanout-slices.ts):
+   * the last device id queued, in (tenant_id, id) order. Null once every member is queued — and
+   * for explicit device lists, which are queued whole at the creation.
+   */
+  feedCursor: Generated<string | null>;
+  /** The platforms an `all` fan-out's members are of, comma-separated ("mdm,mpns"); null for explicit lists. */
+  feedPlatforms: Generated<string | null>;
+  /** While feeding: the newest member's `created_at` at the creation (devices registered later are not members). */
+  feedUntil: Generated<number | null>;
+  /** Rows queued so far (every slice's): while feeding, `total − fed` members are still to be queued. */
+  fed: Generated<number>;
 }
 
 export type DeliveryState = 'pending' | 'delivered' | 'invalid' | 'rejected' | 'expired' | 'failed';

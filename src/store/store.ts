@@ -54,7 +54,7 @@ export function createStore(database: Database, queue: QueueSignal = localQueueS
     mpnsCredentials: mpnsCredentialsRepository(db),
     devices: devicesRepository(db),
     enrollments: enrollmentsRepository(db),
-    notifications: notificationsRepository(db, database.atomic),
+    notifications: notificationsRepository(db, database.dialect, database.atomic),
     deliveries: deliveriesRepository(db, database.dialect, database.atomic),
     audit: auditRepository(db),
     webhooks: webhooksRepository(db),

@@ -23,9 +23,12 @@ async function deliveredRows(store: Store) {
   const tenant = await store.tenants.create('space', 1);
   await store.devices.upsertMany(tenant.id, Array.from({ length: 4000 }, (_, i) => ({ platform: 'mdm' as const, token: i.toString(16).padStart(64, '0'), pushMagic: 'pm' })), 1);
   const n = await store.notifications.create({ tenantId: tenant.id, idempotencyKey: null, requestHash: 'h', payload: '{}', expiresAt: null, platforms: ['mdm'], devices: 'all' }, 1);
-  const rows = await store.deliveries.claim({ workerId: 'w', limit: 10_000, leaseMs: 1000, now: 2 });
-  await store.deliveries.finish(rows.map((r) => ({ id: r.id, state: 'delivered' as const, lastClass: 'delivered', lastStatus: 200, lastReason: null })), 1000);
-  await store.notifications.completeFinished([n.id], 1000);
+  // A fan-out is queued a slice at a time: deliver and feed as the delivery engine does, until it completes.
+  for (let now = 2; (await store.notifications.completeFinished([n.id], 1000)).length === 0; now++) {
+    const rows = await store.deliveries.claim({ workerId: 'w', limit: 10_000, leaseMs: 1000, now });
+    await store.deliveries.finish(rows.map((r) => ({ id: r.id, state: 'delivered' as const, lastClass: 'delivered', lastStatus: 200, lastReason: null })), 1000);
+    await store.notifications.feed([n.id], now);
+  }
   return n;
 }
 
@@ -53,8 +56,9 @@ describe('SQLite space', () => {
     const store = await open(tempDir('certpush-space-'));
     await deliveredRows(store);
     await store.database.db.deleteFrom('deliveryResults').execute();
-    assert.ok(await pragmaNumber(store.database.db, sql`PRAGMA freelist_count`) > 100);
-    assert.equal(await releaseFreePages(store.database.db, 100), 100);
+    // The results' pages (the queue's slices reuse their own pages, so it frees few).
+    assert.ok(await pragmaNumber(store.database.db, sql`PRAGMA freelist_count`) > 40);
+    assert.equal(await releaseFreePages(store.database.db, 40), 40);
   });
 
   it('shrinks the file after retention deletes rows', async () => {

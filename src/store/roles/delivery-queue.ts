@@ -1,6 +1,6 @@
 import type { ClaimedDelivery, ClaimOptions, DeliveryUpdate } from '../deliveries.ts';
 import type { Platform } from '../devices.ts';
-import type { CreateOptions, NewNotification, Notification } from '../notifications.ts';
+import type { CreateOptions, FeedResult, NewNotification, Notification } from '../notifications.ts';
 import type { QueueSignal } from '../queue-signal.ts';
 import type { DeliveryState } from '../schema.ts';
 
@@ -27,7 +27,8 @@ export interface DeliveryResult {
 export interface NotificationStore {
   /**
    * Create the notification and its pending delivery rows in one transaction (all or none),
-   * with the audit entry and the workers' wake-up `options` name.
+   * with the audit entry and the workers' wake-up `options` name. An `all` fan-out queues its
+   * first slice; `feed` queues the rest.
    */
   create(input: NewNotification, now?: number, options?: CreateOptions): Promise<Notification>;
   get(tenantId: string, id: string): Promise<Notification | undefined>;
@@ -40,8 +41,13 @@ export interface NotificationStore {
   timeline(seq: number): Promise<Array<{ second: number; n: number }>>;
   /** One page of per-device results, in row id order after `after`. */
   results(seq: number, after: number, limit: number): Promise<DeliveryResult[]>;
-  /** Of `ids`, mark those with no row left in the queue completed; returns the ones completed now. */
+  /** Of `ids`, mark those with no row left in the queue and none left to feed completed; returns the ones completed now. */
   completeFinished(ids: string[], now?: number): Promise<Notification[]>;
+  /**
+   * Queue the next slice of each fan-out being fed (of `ids`, or every one) whose queue has run
+   * below half a slice, each in one transaction, safe with any number of feeders at once.
+   */
+  feed(ids?: string[], now?: number, options?: { queue?: QueueSignal }): Promise<FeedResult>;
 }
 
 /**
