@@ -311,7 +311,7 @@ export class DeliveryWorker {
       }
       const started = performance.now();
       const pausedKey = `${tenantId}\u0000${platform}`;
-      await sender.sendAll(sendable, payloadOf, (answer, i) => {
+      const answered = (answer: AttemptResult, i: number) => {
         const row = sendable[i]!;
         const endpoint = endpoints[i]!;
         let result = answer;
@@ -322,10 +322,23 @@ export class DeliveryWorker {
         if (result.class === 'invalid') invalidated.push({ row, reason: result.reason ?? 'Invalid', since: result.invalidSince });
         if (result.class === 'credential') paused.set(pausedKey, { tenantId, platform: platform!, reason: result.reason ?? 'CredentialRejected' });
         updates.push(rowUpdate(row.id, row.attempts, result, windows.get(row.notificationId)!, policy, Date.now()));
-      });
+      };
+      // Handed to the sender a slice at a time, with a turn of the event loop between slices:
+      // building a batch's pushes at once held the loop for tens of milliseconds (more on a busy
+      // machine), and /healthz and the API's callbacks waited behind it. The slices still
+      // overlap on the wire: a slice's answers are not waited for before the next is handed on.
+      const sent: Array<Promise<void>> = [];
+      for (let from = 0; from < sendable.length; from += SEND_SLICE) {
+        if (from > 0) await nextTurn();
+        const offset = from;
+        sent.push(sender.sendAll(sendable.slice(from, from + SEND_SLICE), payloadOf, (answer, i) => answered(answer, offset + i)));
+      }
+      await Promise.all(sent);
     }));
 
     const store = this.#ctx.store;
+    // Building the outcomes' statements is the batch's other long stretch: a turn first.
+    await nextTurn();
     // The sends happened: losing their outcomes to a database blip would send them all again
     // when the lease ends. Keep trying for most of the lease instead.
     await this.#persist(() => store.deliveries.finish(updates), now);
@@ -346,6 +359,14 @@ export class DeliveryWorker {
     const completed = await store.notifications.completeFinished([...new Set(rows.map((r) => r.notificationId))]);
     for (const n of completed) this.#options.onEvent?.({ type: 'notification.completed', tenantId: n.tenantId, notificationId: n.id });
   }
+}
+
+/** Pushes handed to a sender between turns of the event loop. */
+const SEND_SLICE = 250;
+
+/** Let the event loop run what is waiting (I/O, timers) before going on. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** A claim asks for at most this many times the batch size (nextClaimLimit). */
