@@ -251,10 +251,11 @@ class SqliteThread {
   #nextId = 1;
   #inFlight = 0;
   /**
-   * Waiting to be posted. The reader's wait oldest work first (arrival-order.ts): its
-   * statements are independent reads. The writer's stay FIFO: an interactive transaction's
-   * statements are posted one by one, and a write reordered ahead of another would run inside
-   * a transaction that opened meanwhile.
+   * Waiting to be posted. The reader's: requests oldest first, background work at its share
+   * (arrival-order.ts); its statements are independent reads. The writer's stay FIFO, and hold
+   * only an open transaction's statements: other writes wait in the WriteLock until postable(),
+   * since a write reordered here, ahead of another, could run inside a transaction that opened
+   * between them.
    */
   readonly #queued: ArrivalQueue<SqliteRequest> | SqliteRequest[];
   /** Writes waiting for room in the writer's window (WriteLock's holder; at most one). */
