@@ -77,8 +77,9 @@ export async function buildApp(ctx: ServiceContext, options: AppOptions = {}): P
     let waiting = true;
     reply.raw.once('close', () => {
       turn.done();
-      // Gone while waiting: its handler never runs (its answer would go nowhere).
-      if (waiting) done(new Error('the client closed the connection while its request waited for its turn'));
+      // Gone while waiting: its handler never runs (its answer would go nowhere). A 4xx, so it
+      // is not logged as certpush's failure (problem.ts).
+      if (waiting) done(Object.assign(new Error('the client closed the connection while its request waited for its turn'), { statusCode: 408 }));
       waiting = false;
     });
     void turn.admitted.then(() => {
