@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { stripTypeScriptTypes } from 'node:module';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { stripInChild } from './console-strip.ts';
 import { replyProblem } from './problem.ts';
 
 /** Where the browser code lives; its files are listed once, at startup. */
@@ -13,7 +14,7 @@ export const CONSOLE_PREFIX = '/console/';
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
-  // Browser code is TypeScript on disk and JavaScript on the wire (types stripped per request, cached).
+  // Browser code is TypeScript on disk and JavaScript on the wire (types stripped once, in a child process: console-strip.ts).
   '.ts': 'text/javascript; charset=utf-8',
   '.svg': 'image/svg+xml',
 };
@@ -52,13 +53,23 @@ interface Built {
 export function consoleRoutes(app: FastifyInstance, dir: string = CONSOLE_DIR): void {
   const assets = listAssets(dir);
   const built = new Map<string, Built>();
+  // Every browser module's JavaScript, made at the first request for one of them.
+  let scripts: Promise<Map<string, string>> | null = null;
+  const scriptOf = async (file: string): Promise<string> => {
+    scripts ??= stripInChild([...assets.values()].filter((a) => a.file.endsWith('.ts')).map((a) => a.file)).catch(() => {
+      // No child could run (a process limit, say): strip here, at the memory cost the child avoids, rather than fail the console.
+      scripts = null;
+      return new Map();
+    });
+    return (await scripts).get(file) ?? stripTypes(fs.readFileSync(file, 'utf8'));
+  };
 
   async function serve(url: string, reply: FastifyReply, ifNoneMatch: string | undefined): Promise<FastifyReply> {
     const asset = assets.get(url);
     if (!asset) return replyProblem(reply, 'ROUTE_NOT_FOUND', `${url} is not part of the console. Open / for the console, or see /openapi.json for the API.`);
     let entry = built.get(url);
     if (!entry) {
-      entry = build(asset);
+      entry = built.get(url) ?? build(asset.file.endsWith('.ts') ? Buffer.from(await scriptOf(asset.file)) : fs.readFileSync(asset.file));
       built.set(url, entry);
     }
     reply
@@ -96,17 +107,16 @@ function listAssets(dir: string): Map<string, Asset> {
   return assets;
 }
 
-function build(asset: Asset): Built {
-  const source = fs.readFileSync(asset.file);
-  const body = asset.file.endsWith('.ts') ? Buffer.from(stripTypes(source.toString('utf8'))) : source;
+function build(body: Buffer): Built {
   return { body, etag: `"${crypto.createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` };
 }
 
 /**
+ * The fallback when no child process could strip the console (console-strip.ts), in this process.
  * Node marks `stripTypeScriptTypes` experimental and prints an ExperimentalWarning on the
- * service's stderr at the first console request. The warning is about the API's stability, which
- * the pinned Node 24 and the console tests already cover, and an operator can do nothing about
- * it: drop that one warning, pass every other through.
+ * service's stderr at its first use. The warning is about the API's stability, which the pinned
+ * Node 24 and the console tests already cover, and an operator can do nothing about it: drop
+ * that one warning, pass every other through.
  */
 function stripTypes(source: string): string {
   const emitWarning = process.emitWarning;

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import { stripTypeScriptTypes } from 'node:module';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import Fastify from 'fastify';
 import { CONSOLE_CSP, CONSOLE_DIR, consoleRoutes } from '../../src/server/console-routes.ts';
 import { tempDir } from '../fixtures/pki.ts';
@@ -85,5 +87,38 @@ describe('console assets', () => {
     const server = await app();
     const api = await server.inject({ url: '/v1/tenants' });
     assert.deepEqual(api.json(), { items: [] });
+  });
+
+  it('serves each browser module exactly as Node strips it', async () => {
+    const server = await app();
+    const files = fs.readdirSync(CONSOLE_DIR, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+    for (const file of files) {
+      const response = await server.inject({ url: `/console/${file.split(path.sep).join('/')}` });
+      assert.equal(response.body, stripTypeScriptTypes(fs.readFileSync(path.join(CONSOLE_DIR, file), 'utf8'), { mode: 'strip' }), file);
+    }
+  });
+
+  it('strips in a child process: the serving process never loads the type stripper (~17 MB kept for its life)', () => {
+    // A process whose modules come from a warm compile cache does not load the stripper to run
+    // them (as `certpush serve` after its first start); serving every console file must not load it either.
+    const cache = tempDir('certpush-console-cache-');
+    const script = `
+      import Fastify from 'fastify';
+      import fs from 'node:fs';
+      const { consoleRoutes, CONSOLE_DIR } = await import(${JSON.stringify(pathToFileURL(path.resolve('src/server/console-routes.ts')).href)});
+      const app = Fastify();
+      consoleRoutes(app);
+      for (const file of fs.readdirSync(CONSOLE_DIR, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'))) {
+        const r = await app.inject({ url: '/console/' + file });
+        if (r.statusCode !== 200) throw new Error(file + ' answered ' + r.statusCode);
+      }
+      process.stdout.write(JSON.stringify(process.moduleLoadList.filter((m) => m.includes('amaro'))));
+    `;
+    const run = () => spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, NODE_COMPILE_CACHE: cache } });
+    const warm = run();
+    assert.equal(warm.status, 0, warm.stderr);
+    const served = run();
+    assert.equal(served.status, 0, served.stderr);
+    assert.deepEqual(JSON.parse(served.stdout), []);
   });
 });

@@ -1,11 +1,29 @@
 import { FRAME_HEADER_BYTES, FrameType } from './frames.ts';
 
-const OUT_CHUNK = 64 * 1024;
+/**
+ * A connection's first buffer, and the smallest it gets: one APNs session per tenant certificate
+ * means 100 sessions for 100 tenants, and at 64 KB apiece their buffers alone held 6 MB, plus
+ * the malloc fragmentation of replacing them (README: "Service memory, third round").
+ */
+const MIN_CHUNK = 4 * 1024;
+/** The largest buffer demand grows to: a busy connection's frames of one event-loop turn still leave in one or two writes. */
+const MAX_CHUNK = 64 * 1024;
+
+/** A buffer twice the largest burst seen (a power of two, within MIN_CHUNK..MAX_CHUNK), and never smaller than the frame that needs it. */
+export function chunkSize(burst: number, needed: number): number {
+  let size = MIN_CHUNK;
+  while (size < 2 * burst && size < MAX_CHUNK) size *= 2;
+  return Math.max(size, needed);
+}
 
 /**
  * Builds outgoing frames back to back in one buffer and hands them to `sink` in one piece when
  * flushed, so the frames of one event-loop turn leave in one TLS write. Knows nothing of streams
  * or state: bytes out only, so it can be tested on bytes alone.
+ *
+ * The buffer is sized by demand: it starts at 4 KB, and each replacement is twice the largest
+ * burst (bytes between flushes) written into the one before, up to 64 KB. A session that sends a
+ * few pushes a turn keeps a few KB; one under a million-push stream works in 64 KB chunks as before.
  *
  * @example
  * const writer = new FrameWriter((chunk) => socket.write(chunk));
@@ -13,9 +31,13 @@ const OUT_CHUNK = 64 * 1024;
  */
 export class FrameWriter {
   readonly #sink: (chunk: Buffer) => void;
-  #out = Buffer.allocUnsafe(OUT_CHUNK);
+  #out = Buffer.allocUnsafe(MIN_CHUNK);
   #start = 0;
   #pos = 0;
+  /** The most bytes one flush handed over since this buffer was made, the demand its successor is sized for. */
+  #burst = 0;
+  /** Bytes written since the last flush() and handed on early because the buffer was full (one burst, split). */
+  #split = 0;
 
   constructor(sink: (chunk: Buffer) => void) {
     this.#sink = sink;
@@ -34,12 +56,21 @@ export class FrameWriter {
   /** Make room for `bytes` contiguous bytes; returns where they start in `buffer`. */
   reserve(bytes: number): number {
     if (this.#out.length - this.#pos < bytes) {
-      this.flush();
-      this.#out = Buffer.allocUnsafe(Math.max(OUT_CHUNK, bytes));
+      // What was written so far goes now, and counts towards this burst with what follows.
+      const written = this.#pos - this.#start;
+      this.#emit();
+      this.#split += written;
+      this.#out = Buffer.allocUnsafe(chunkSize(Math.max(this.#burst, this.#split + bytes), bytes));
+      this.#burst = 0;
       this.#start = 0;
       this.#pos = 0;
     }
     return this.#pos;
+  }
+
+  /** The size of the buffer frames are written into now (for tests and memory accounting). */
+  get capacity(): number {
+    return this.#out.length;
   }
 
   /** Take what was written in place into `buffer` up to `end`. */
@@ -100,6 +131,12 @@ export class FrameWriter {
 
   /** Hand everything written so far to the sink. */
   flush(): void {
+    this.#burst = Math.max(this.#burst, this.#split + this.#pos - this.#start);
+    this.#split = 0;
+    this.#emit();
+  }
+
+  #emit(): void {
     if (this.#pos === this.#start) return;
     const chunk = this.#out.subarray(this.#start, this.#pos);
     this.#start = this.#pos;

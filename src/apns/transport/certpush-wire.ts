@@ -53,7 +53,8 @@ export class CertpushWireTransport<L extends TransportStreamListener> implements
     let at = writeIndexedField(prefix, 0, 3); // :method POST
     at = writeIndexedField(prefix, at, 7); // :scheme https
     at = writeLiteralField(prefix, at, ':authority', options.authority);
-    this.#prefix = prefix.subarray(0, at);
+    // A copy of its own: a slice of the small allocation would keep a 64 KB slab of Node's Buffer pool alive with the session.
+    this.#prefix = ownCopy(prefix.subarray(0, at));
     this.#connection = new Http2ClientConnection<WireStream<L>>({ host: options.host, port: options.port, servername: options.servername, tls: options.tls, ...options.wireLimits }, {
       ready: () => events.ready(),
       settings: () => events.settings(),
@@ -81,14 +82,20 @@ export class CertpushWireTransport<L extends TransportStreamListener> implements
     if (authorization !== this.#authorization) {
       this.#authorization = authorization;
       const field = Buffer.allocUnsafe(authorization === undefined ? 0 : literalFieldMaxBytes(13, Buffer.byteLength(authorization)));
-      this.#authorizationField = authorization === undefined ? field : field.subarray(0, writeLiteralField(field, 0, 'authorization', authorization));
+      this.#authorizationField = authorization === undefined ? field : ownCopy(field.subarray(0, writeLiteralField(field, 0, 'authorization', authorization)));
     }
     // Names, length prefixes and the fixed values fit in REQUEST_FIELDS_MAX_BYTES; token and
     // topic are ASCII (checked), a collapse id at most 64 bytes of UTF-8.
     const max = this.#prefix.length + this.#authorizationField.length + REQUEST_FIELDS_MAX_BYTES
       + r.token.length + r.topic.length + (r.collapseId === undefined ? 0 : 3 * r.collapseId.length);
     this.#pending.request = r;
-    return this.#connection.request(encodeRequestHeaders, this.#pending, max, r.body, new WireStream(listener));
+    try {
+      return this.#connection.request(encodeRequestHeaders, this.#pending, max, r.body, new WireStream(listener));
+    } finally {
+      // Not kept past the encoding: the last request's body, a slice of Node's 64 KB Buffer
+      // pool, would hold that whole slab for as long as the session lives.
+      this.#pending.request = undefined as unknown as PreparedRequest;
+    }
   }
 
   listeners(): L[] {
@@ -167,3 +174,10 @@ const APNS_EXPIRATION = literalFieldName('apns-expiration');
 const APNS_COLLAPSE_ID = literalFieldName('apns-collapse-id');
 /** Upper bound of the request fields' bytes besides token, topic and collapse id: six names of at most 16 bytes with their length prefixes, `/3/device/`, a 36-byte apns-id, push type, priority and expiration. */
 const REQUEST_FIELDS_MAX_BYTES = 256;
+
+/** `bytes` in a buffer of its own (not a slice of Node's shared pool), for buffers a session keeps. */
+function ownCopy(bytes: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(bytes.length);
+  bytes.copy(copy);
+  return copy;
+}

@@ -67,7 +67,7 @@ test('§4.2: the client splits a header block larger than the server\'s MAX_FRAM
   s.request(Buffer.alloc(0), (out, at) => {
     const block = Buffer.from([0x00, 0x05, ...Buffer.from('x-big'), 0x7f, ...varint(big.length - 127), ...Buffer.from(big)]);
     return at + block.copy(out, at);
-  });
+  }, 41_000);
   const head = await s.expect(T.HEADERS);
   assert.equal(head.payload.length, 16_384);
   assert.equal(head.flags & F.END_HEADERS, 0);

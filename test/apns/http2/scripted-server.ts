@@ -98,8 +98,12 @@ export class ScriptedServer {
     this.socket.write(Buffer.concat(bytes));
   }
 
-  /** Open a request stream (a small header block, `body` as DATA); returns its id and what it hears. */
-  request(body = Buffer.alloc(0), encode?: (out: Buffer, at: number) => number): { id: number; heard: Heard } {
+  /**
+   * Open a request stream (a small header block, `body` as DATA); returns its id and what it hears.
+   * A custom `encode` writing more than a small block says how much (`maxHeaderBytes`), as the
+   * connection's contract asks: it reserves only that much room.
+   */
+  request(body = Buffer.alloc(0), encode?: (out: Buffer, at: number) => number, maxHeaderBytes = REQUEST_BLOCK.length + 64): { id: number; heard: Heard } {
     const heard: Heard = { headers: [], data: [], ended: false, reset: undefined };
     const listener: StreamListener = {
       onHeaders(fields, end) { heard.headers.push(fields); if (end) heard.ended = true; },
@@ -107,7 +111,7 @@ export class ScriptedServer {
       onReset(code, unprocessed, cause) { heard.reset = { code, unprocessed, cause }; },
     };
     const write = encode ?? ((out: Buffer, at: number) => at + REQUEST_BLOCK.copy(out, at));
-    const id = this.connection.request((out, at) => write(out, at), undefined, REQUEST_BLOCK.length + 64, body, listener);
+    const id = this.connection.request((out, at) => write(out, at), undefined, maxHeaderBytes, body, listener);
     return { id, heard };
   }
 
