@@ -48,6 +48,7 @@ export const ERROR_CATALOGUE = {
   DEVICE_TOKEN_INVALID: { status: 422, meaning: 'the device token is not 64 to 200 hex digits' },
   DEVICE_PUSH_MAGIC_INVALID: { status: 422, meaning: 'an MDM device has no PushMagic (or one over 256 characters)' },
   DEVICE_TOPIC_INVALID: { status: 422, meaning: 'an APNs device has no valid topic (the app\'s bundle id)' },
+  DEVICE_TOKEN_COLLISION: { status: 409, meaning: 'two tokens of one tenant and platform share the index\'s digest of the token (never seen by chance): the second is refused, not merged' },
   IMPORT_CONTENT_TYPE: { status: 422, meaning: 'a device import is not application/x-ndjson or text/csv' },
   IMPORT_CSV_HEADER: { status: 422, meaning: 'the CSV header names no known column, or an unknown one' },
   IMPORT_EMPTY: { status: 422, meaning: 'the import holds no devices' },

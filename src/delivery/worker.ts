@@ -347,7 +347,7 @@ export class DeliveryWorker {
     await this.#persist(() => store.deliveries.finish(updates), now);
     const marked = new Set<string>();
     for (const items of Map.groupBy(invalidated, (i) => `${i.reason}\u0000${i.since ?? ''}`).values()) {
-      for (const id of await store.devices.markInvalid(items.map((i) => i.row.deviceId), items[0]!.reason, Date.now(), items[0]!.since)) marked.add(id);
+      for (const id of await store.devices.markInvalid(items.map((i) => i.row), items[0]!.reason, Date.now(), items[0]!.since)) marked.add(id);
     }
     // Devices registered again after the push service's verdict stay valid and go unreported.
     for (const [tenantId, items] of Map.groupBy(invalidated.filter((i) => marked.has(i.row.deviceId)), (i) => i.row.tenantId)) {

@@ -106,7 +106,7 @@ export function deliveriesRepository(db: Kysely<Schema>, dialect: Dialect, atomi
                  n.payload, n.expires_at, n.created_at AS notification_created_at
           FROM claimed c
           JOIN notifications n ON n.seq = c.notification_seq
-          LEFT JOIN devices dv ON dv.id = c.device_id
+          LEFT JOIN devices dv ON dv.tenant_id = c.tenant_id AND dv.id = c.device_id
           ORDER BY c.id`.execute(db);
         return rows.map((r) => ({ ...r, id: Number(r.id) }));
       }

@@ -1,4 +1,7 @@
 import type { Kysely, Selectable, SelectQueryBuilder } from 'kysely';
+import { CertpushError } from '../errors.ts';
+import { type DeviceTokenKey, deviceTokenKey } from './device-token-key.ts';
+import type { Dialect } from './migrations.ts';
 import type { DeviceTable, Schema } from './schema.ts';
 import { newId } from './ids.ts';
 import { prepareQuery, prepareRawQuery } from './prepared-query.ts';
@@ -29,20 +32,33 @@ export interface DeviceFilter {
 /** Rows per INSERT: well under both databases' parameter limits (9 columns each). */
 const BATCH = 500;
 
-/** INSERT … ON CONFLICT for devices: a re-registered device gets its new fields and is active again. */
-function upsert(db: Kysely<Schema>, tenantId: string, inputs: DeviceInput[], now: number) {
+/**
+ * INSERT … ON CONFLICT for devices: a re-registered device gets its new fields and is active
+ * again. Only a row with this very token is updated: where the unique index holds a digest of
+ * the token (device-token-key.ts), another token with the same digest is left alone, and the
+ * row written for neither (see refuseCollision).
+ */
+function upsert(db: Kysely<Schema>, key: DeviceTokenKey, tenantId: string, inputs: DeviceInput[], now: number) {
   const rows = inputs.map((d) => ({
     id: newId('dev'), tenantId, platform: d.platform, token: d.token, pushMagic: d.pushMagic ?? null, topic: d.topic ?? null,
     createdAt: now, updatedAt: now, invalidAt: null, invalidReason: null,
   }));
   return db.insertInto('devices').values(rows)
-    .onConflict((oc) => oc.columns(['tenantId', 'platform', 'token']).doUpdateSet((eb) => ({
-      pushMagic: eb.ref('excluded.pushMagic'),
-      topic: eb.ref('excluded.topic'),
-      updatedAt: now,
-      invalidAt: null,
-      invalidReason: null,
-    })));
+    .onConflict((oc) => (key.conflictTarget ? oc.expression(key.conflictTarget) : oc.columns(['tenantId', 'platform', 'token']))
+      .doUpdateSet((eb) => ({
+        pushMagic: eb.ref('excluded.pushMagic'),
+        topic: eb.ref('excluded.topic'),
+        updatedAt: now,
+        invalidAt: null,
+        invalidReason: null,
+      }))
+      .where((eb) => eb('devices.token', '=', eb.ref('excluded.token'))));
+}
+
+/** A batch wrote fewer rows than it has devices: one token's digest is another's (never seen by chance). */
+function refuseCollision(tenantId: string, inputs: DeviceInput[], written: ReadonlySet<string> | null): never {
+  const lost = written ? inputs.find((d) => !written.has(`${d.platform}\u0000${d.token}`)) : undefined;
+  throw new CertpushError('DEVICE_TOKEN_COLLISION', `${lost ? `The ${lost.platform} token "${lost.token}"` : 'A token of this batch'} has the same digest as another device's token of tenant ${tenantId}, so it cannot be stored beside it (nothing was merged). Register it again after removing the other device, or report it: it means the token index needs a wider digest.`);
 }
 
 type ListParam = 'tenantId' | 'platform' | 'search' | 'enrollmentId' | 'after' | 'limit';
@@ -64,7 +80,8 @@ function deviceOfRow(row: Record<string, unknown>): Device {
 /** Let the event loop run: node:sqlite statements are synchronous, so awaiting them never does. */
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-export function devicesRepository(db: Kysely<Schema>): DeviceStore {
+export function devicesRepository(db: Kysely<Schema>, dialect: Dialect): DeviceStore {
+  const key = deviceTokenKey(dialect);
   // The device listing and its count answer most API requests (a console page, an MDM server's
   // sync): compiled once, not per request.
   const listQueries = new Map<string, ReturnType<typeof prepareQuery<Device, ListParam>>>();
@@ -125,7 +142,10 @@ export function devicesRepository(db: Kysely<Schema>): DeviceStore {
       const unique = [...new Map(inputs.map((d) => [`${d.platform}\u0000${d.token}`, d])).values()];
       const out: Device[] = [];
       for (let i = 0; i < unique.length; i += BATCH) {
-        out.push(...await upsert(db, tenantId, unique.slice(i, i + BATCH), now).returningAll().execute());
+        const batch = unique.slice(i, i + BATCH);
+        const rows = await upsert(db, key, tenantId, batch, now).returningAll().execute();
+        if (rows.length < batch.length) refuseCollision(tenantId, batch, new Set(rows.map((d) => `${d.platform}\u0000${d.token}`)));
+        out.push(...rows);
       }
       return out;
     },
@@ -144,7 +164,10 @@ export function devicesRepository(db: Kysely<Schema>): DeviceStore {
       const unique = [...byKey.values()];
       await db.transaction().execute(async (tx) => {
         for (let i = 0; i < unique.length; i += BATCH) {
-          await upsert(tx, tenantId, unique.slice(i, i + BATCH), now).execute();
+          const batch = unique.slice(i, i + BATCH);
+          const [result] = await upsert(tx, key, tenantId, batch, now).execute();
+          // Throwing rolls the whole import back: all or nothing, as always.
+          if (Number(result!.numInsertedOrUpdatedRows) < batch.length) refuseCollision(tenantId, batch, null);
           await yieldToLoop();
         }
       });
@@ -183,18 +206,23 @@ export function devicesRepository(db: Kysely<Schema>): DeviceStore {
     async remove(tenantId: string, id: string): Promise<boolean> {
       return Number((await db.deleteFrom('devices').where('tenantId', '=', tenantId).where('id', '=', id).executeTakeFirst()).numDeletedRows) > 0;
     },
-    /** The device is gone (APNs 410, MPNS 404): stop sending to it, remember when and why. */
     /**
-     * Mark devices invalid. With `since` (APNs 410's timestamp: when the token stopped being
-     * valid), a device registered again at or after that time is left alone: its registration
-     * is newer than APNs' verdict. Returns the ids it marked.
+     * The devices are gone (APNs 410, MPNS 404): stop sending to them, remember when and why.
+     * With `since` (APNs 410's timestamp: when the token stopped being valid), a device
+     * registered again at or after that time is left alone: its registration is newer than
+     * APNs' verdict. Each device comes with its tenant, the first column of the key it is found
+     * by. Returns the ids it marked.
      */
-    async markInvalid(ids: string[], reason: string, at = Date.now(), since?: number): Promise<string[]> {
+    async markInvalid(devices: ReadonlyArray<{ tenantId: string; deviceId: string }>, reason: string, at = Date.now(), since?: number): Promise<string[]> {
       const marked: string[] = [];
-      for (let i = 0; i < ids.length; i += BATCH) {
-        let update = db.updateTable('devices').set({ invalidAt: at, invalidReason: reason, updatedAt: at }).where('id', 'in', ids.slice(i, i + BATCH)).where('invalidAt', 'is', null);
-        if (since !== undefined) update = update.where('updatedAt', '<', since);
-        marked.push(...(await update.returning('id').execute()).map((r) => r.id));
+      for (const [tenantId, ofTenant] of Map.groupBy(devices, (d) => d.tenantId)) {
+        const ids = [...new Set(ofTenant.map((d) => d.deviceId))];
+        for (let i = 0; i < ids.length; i += BATCH) {
+          let update = db.updateTable('devices').set({ invalidAt: at, invalidReason: reason, updatedAt: at })
+            .where('tenantId', '=', tenantId).where('id', 'in', ids.slice(i, i + BATCH)).where('invalidAt', 'is', null);
+          if (since !== undefined) update = update.where('updatedAt', '<', since);
+          marked.push(...(await update.returning('id').execute()).map((r) => r.id));
+        }
       }
       return marked;
     },

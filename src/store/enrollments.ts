@@ -1,6 +1,9 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
+import { CertpushError } from '../errors.ts';
+import { type DeviceTokenKey, deviceTokenKey } from './device-token-key.ts';
 import type { Device } from './devices.ts';
 import { newId } from './ids.ts';
+import type { Dialect } from './migrations.ts';
 import type { Schema } from './schema.ts';
 import type { EnrollmentStore } from './roles/devices.ts';
 
@@ -32,7 +35,8 @@ export const REENROLLING = 'Reenrolling';
 const BATCH = 500;
 
 /** MDM enrollments: device rows keyed by enrollment id, changed by check-ins, each event once. */
-export function enrollmentsRepository(db: Kysely<Schema>): EnrollmentStore {
+export function enrollmentsRepository(db: Kysely<Schema>, dialect: Dialect): EnrollmentStore {
+  const key = deviceTokenKey(dialect);
   return {
     /** The tenant's devices with these enrollment ids. */
     async byEnrollmentIds(tenantId: string, ids: readonly string[]): Promise<Device[]> {
@@ -60,7 +64,7 @@ export function enrollmentsRepository(db: Kysely<Schema>): EnrollmentStore {
         if (!recorded) return { replayed: true, device: null, changed: 0 };
         switch (change.kind) {
           case 'token-update': {
-            const device = await upsertEnrollment(tx, tenantId, change, now);
+            const device = await upsertEnrollment(tx, key, tenantId, change, now);
             return { replayed: false, device, changed: 1 };
           }
           case 'check-out':
@@ -83,21 +87,23 @@ export function enrollmentsRepository(db: Kysely<Schema>): EnrollmentStore {
   };
 }
 
-async function upsertEnrollment(tx: Transaction<Schema>, tenantId: string, change: Extract<EnrollmentChange, { kind: 'token-update' }>, now: number): Promise<Device> {
+async function upsertEnrollment(tx: Transaction<Schema>, key: DeviceTokenKey, tenantId: string, change: Extract<EnrollmentChange, { kind: 'token-update' }>, now: number): Promise<Device> {
   const mine = await tx.selectFrom('devices').selectAll().where('tenantId', '=', tenantId).where('enrollmentId', '=', change.enrollmentId).executeTakeFirst();
-  const holder = await tx.selectFrom('devices').selectAll().where('tenantId', '=', tenantId).where('platform', '=', 'mdm').where('token', '=', change.token).executeTakeFirst();
+  const holder = await tx.selectFrom('devices').selectAll().where('tenantId', '=', tenantId).where('platform', '=', 'mdm').where((eb) => key.sameKey(eb, change.token)).executeTakeFirst();
+  if (holder && holder.token !== change.token) {
+    throw new CertpushError('DEVICE_TOKEN_COLLISION', `The TokenUpdate's token "${change.token}" for enrollment ${change.enrollmentId} has the same digest as the token of device ${holder.id} of tenant ${tenantId}, so it cannot be stored beside it (nothing was merged, and the check-in was not recorded). Remove that device and send the check-in again.`);
+  }
   const values = { token: change.token, pushMagic: change.pushMagic, topic: change.topic, enrollmentId: change.enrollmentId, invalidAt: null, invalidReason: null, updatedAt: now };
   let target = mine ?? holder;
   if (mine && holder && holder.id !== mine.id) {
     // A token belongs to one device. Another row holding it is this device under an old
     // registration (by the API, or a previous enrollment): it goes, this enrollment keeps it.
-    await tx.deleteFrom('devices').where('id', '=', holder.id).execute();
+    await tx.deleteFrom('devices').where('tenantId', '=', tenantId).where('id', '=', holder.id).execute();
   }
   if (target) {
-    return tx.updateTable('devices').set(values).where('id', '=', target.id).returningAll().executeTakeFirstOrThrow();
+    return tx.updateTable('devices').set(values).where('tenantId', '=', tenantId).where('id', '=', target.id).returningAll().executeTakeFirstOrThrow();
   }
-  target = await tx.insertInto('devices').values({ id: newId('dev'), tenantId, platform: 'mdm', createdAt: now, ...values }).returningAll().executeTakeFirstOrThrow();
-  return target;
+  return tx.insertInto('devices').values({ id: newId('dev'), tenantId, platform: 'mdm', createdAt: now, ...values }).returningAll().executeTakeFirstOrThrow();
 }
 
 /** Stop pushing to an enrollment and its user channels ("<id>:<user>"). */

@@ -216,7 +216,58 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await sql`CREATE INDEX notifications_feeding ON notifications (seq) WHERE feed_cursor IS NOT NULL`.execute(db);
       },
     },
+    // Devices, leaner on PostgreSQL (README: Design, "Devices"): keyed by (tenant_id, id), one
+    // index less, the token's unique index on a 16-byte digest. Existing rows are kept, ids and
+    // all. SQLite keeps its table: it has no digest function to index (device-token-key.ts).
+    '0009_leaner_devices': {
+      async up(db: Kysely<unknown>) {
+        if (dialect === 'postgres') await leanerDevicesUp(db);
+      },
+    },
   };
+}
+
+async function leanerDevicesUp(db: Kysely<unknown>): Promise<void> {
+  // The token's MD5 as a uuid: 16 bytes, fixed, instead of the token's 65 (an APNs token in hex)
+  // to 2 KB (an MPNS channel URI). Immutable, so it can be indexed; a plain SQL expression, so
+  // the planner inlines it and a query's device_token_key(...) matches the index's. MD5 is not
+  // collision-resistant against someone choosing both inputs, and that is enough here: the
+  // index is per (tenant, platform), so only a tenant's own two tokens could ever collide, and
+  // then no device is merged — every upsert and lookup compares the token itself as well, and
+  // the second token is refused (DEVICE_TOKEN_COLLISION). By chance, among 10^8 tokens of one
+  // tenant, the odds of any collision are ~10^-23.
+  await sql`CREATE FUNCTION device_token_key(token text) RETURNS uuid LANGUAGE sql IMMUTABLE PARALLEL SAFE
+            AS $$ SELECT md5(token)::uuid $$`.execute(db);
+  // Rebuilt: the primary key becomes (tenant_id, id) — every read of a device names its tenant
+  // (a queue row, a result's notification, an API path carry it), and the listing's
+  // (tenant_id, id) index was that key already, so it is the only one of the two kept — and
+  // the fixed-width columns come first, so nothing is padded between them.
+  await sql`CREATE TABLE devices_lean (
+    created_at bigint NOT NULL,
+    updated_at bigint NOT NULL,
+    invalid_at bigint,
+    tenant_id text NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    id text NOT NULL,
+    platform text NOT NULL,
+    token text NOT NULL,
+    push_magic text,
+    topic text,
+    enrollment_id text,
+    invalid_reason text,
+    CONSTRAINT devices_lean_pkey PRIMARY KEY (tenant_id, id)
+  )`.execute(db);
+  // In key order: the key's pages fill one after another, not split at random.
+  await sql`INSERT INTO devices_lean (created_at, updated_at, invalid_at, tenant_id, id, platform, token, push_magic, topic, enrollment_id, invalid_reason)
+            SELECT created_at, updated_at, invalid_at, tenant_id, id, platform, token, push_magic, topic, enrollment_id, invalid_reason
+            FROM devices ORDER BY tenant_id, id`.execute(db);
+  await sql`DROP TABLE devices`.execute(db);
+  await sql`ALTER TABLE devices_lean RENAME TO devices`.execute(db);
+  await sql`ALTER TABLE devices RENAME CONSTRAINT devices_lean_pkey TO devices_pkey`.execute(db);
+  await sql`ALTER TABLE devices RENAME CONSTRAINT devices_lean_tenant_id_fkey TO devices_tenant_id_fkey`.execute(db);
+  // Unique per (tenant, platform, token), as before, by the token's digest.
+  await sql`CREATE UNIQUE INDEX devices_tenant_platform_token ON devices (tenant_id, platform, device_token_key(token))`.execute(db);
+  // As 0002 made it: many API-registered devices have no enrollment.
+  await sql`CREATE UNIQUE INDEX devices_tenant_enrollment ON devices (tenant_id, enrollment_id) WHERE enrollment_id IS NOT NULL`.execute(db);
 }
 
 async function retentionUp(db: Kysely<unknown>, dialect: Dialect): Promise<void> {

@@ -204,7 +204,7 @@ export function notificationsRepository(db: Kysely<Schema>, dialect: Dialect, at
       if (page.length === 0) return [];
       const devices = new Map<string, { platform: Platform; token: string }>();
       for (const batch of chunk([...new Set(page.map((r) => r.deviceId))], ID_BATCH)) {
-        for (const d of await db.selectFrom('devices').select(['id', 'platform', 'token']).where('id', 'in', batch).execute()) devices.set(d.id, d);
+        for (const d of await db.selectFrom('devices').select(['id', 'platform', 'token']).where('tenantId', '=', (eb) => eb.selectFrom('notifications').select('tenantId').where('seq', '=', seq)).where('id', 'in', batch).execute()) devices.set(d.id, d);
       }
       return page.map((r) => {
         const device = devices.get(r.deviceId);

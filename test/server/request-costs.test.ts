@@ -87,7 +87,7 @@ for (const backend of await backends()) {
       const other = await store.tenants.create('Other Pages');
       const devices = await store.devices.upsertMany(tenant.id, Array.from({ length: 7 }, (_, i) => ({ platform: 'mdm' as const, token: `${i}`.padStart(64, 'a'), pushMagic: `pm-${i}` })));
       await store.devices.upsertMany(other.id, [{ platform: 'mdm', token: 'b'.repeat(64), pushMagic: 'pm' }]);
-      await store.devices.markInvalid([devices[2]!.id, devices[5]!.id], 'Unregistered');
+      await store.devices.markInvalid([devices[2]!, devices[5]!].map((d) => ({ tenantId: tenant.id, deviceId: d.id })), 'Unregistered');
       const ctx = contextOver(store);
       const first = await listDevices(ctx, tenant.id, { limit: 3 });
       assert.deepEqual(first.total, { total: 7, invalid: 2 });

@@ -143,7 +143,7 @@ for (const backend of await backends()) {
       const unfed = (await store.devices.list(tenant.id, { limit: 100 })).map((d) => d.id).filter((id) => !queued.has(id)).sort();
       assert.equal(unfed.length, 20);
       for (const id of unfed.slice(-3)) assert.equal(await store.devices.remove(tenant.id, id), true);
-      await store.devices.markInvalid(unfed.slice(0, 2), 'Unregistered', CREATED + 1);
+      await store.devices.markInvalid(unfed.slice(0, 2).map((deviceId) => ({ tenantId: tenant.id, deviceId })), 'Unregistered', CREATED + 1);
       let totals = await reportTotals(store, n);
       assert.deepEqual([totals.total, totals.counted], [30, 30], 'not fed yet: still counted as pending');
       for (let now = CREATED + 2; !totals.completed; now++) {

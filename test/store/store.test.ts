@@ -34,7 +34,7 @@ for (const backend of await backends()) {
     it('upserts devices by tenant, platform and token, and re-activates an invalidated one', async () => {
       const tenant = await store.tenants.create('Devices Co');
       const [first] = await store.devices.upsertMany(tenant.id, [{ platform: 'mdm', token: 'aa'.repeat(32), pushMagic: 'magic-1' }]);
-      await store.devices.markInvalid([first!.id], 'Unregistered', 1000);
+      await store.devices.markInvalid([{ tenantId: tenant.id, deviceId: first!.id }], 'Unregistered', 1000);
       assert.equal((await store.devices.get(tenant.id, first!.id))?.invalidReason, 'Unregistered');
       const [again] = await store.devices.upsertMany(tenant.id, [{ platform: 'mdm', token: 'aa'.repeat(32), pushMagic: 'magic-2' }]);
       assert.equal(again!.id, first!.id);
@@ -74,7 +74,7 @@ for (const backend of await backends()) {
         ...Array.from({ length: 1200 }, (_, i) => ({ platform: 'mdm' as const, token: `${i.toString(16).padStart(63, '0')}a`, pushMagic: `pm${i}` })),
         { platform: 'mpns' as const, token: 'https://db3.notify.live.net/throttledthirdparty/01.00/abc' },
       ]);
-      await store.devices.markInvalid([devices[0]!.id], 'Unregistered');
+      await store.devices.markInvalid([{ tenantId: tenant.id, deviceId: devices[0]!.id }], 'Unregistered');
       const n = await store.notifications.create({ tenantId: tenant.id, idempotencyKey: 'k1', requestHash: 'h', payload: '{"mdm":true}', expiresAt: null, platforms: ['mdm'], devices: 'all' });
       assert.equal(n.total, 1199);
       assert.deepEqual(await store.notifications.counts(n.seq), [{ state: 'pending', lastClass: null, n: 1199 }]);

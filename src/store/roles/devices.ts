@@ -20,10 +20,11 @@ export interface DeviceStore {
   count(tenantId: string): Promise<{ total: number; invalid: number }>;
   remove(tenantId: string, id: string): Promise<boolean>;
   /**
-   * Stop sending to these devices, with the reason. With `since` (APNs 410's timestamp) a
-   * device registered again at or after it is left alone. Returns the ids marked now.
+   * Stop sending to these devices (each named with its tenant), with the reason. With `since`
+   * (APNs 410's timestamp) a device registered again at or after it is left alone. Returns the
+   * ids marked now.
    */
-  markInvalid(ids: string[], reason: string, at?: number, since?: number): Promise<string[]>;
+  markInvalid(devices: ReadonlyArray<{ tenantId: string; deviceId: string }>, reason: string, at?: number, since?: number): Promise<string[]>;
 }
 
 /**
