@@ -151,11 +151,19 @@ export function deliveriesRepository(db: Kysely<Schema>, dialect: Dialect, atomi
         // Kysely passes arrays as parameters; pg writes them as array literals (NULLs kept).
         const codes = updates.map((u) => (u.state === 'pending' ? 0 : FINAL_STATE_CODE[u.state]));
         await sql`
-          WITH u AS (
-            SELECT * FROM unnest(${updates.map((u) => u.id)}::bigint[], ${codes}::smallint[],
+          WITH locked AS (
+            -- Lock the rows first, all of them, in id order. Two workers may finish the same rows
+            -- (a lease that lapsed mid-send); the retry's UPDATE and the final DELETE below lock
+            -- as they go, each in its own order, and two such statements can each hold a row the
+            -- other waits for (PostgreSQL: "deadlock detected"). Taken in one order up front, the
+            -- later one waits for the first to commit and finds the rows it deleted gone.
+            SELECT id FROM delivery_queue WHERE id = ANY(${updates.map((u) => u.id)}::bigint[]) ORDER BY id FOR UPDATE
+          ), u AS (
+            SELECT u.* FROM unnest(${updates.map((u) => u.id)}::bigint[], ${codes}::smallint[],
                                  ${updates.map((u) => u.nextAttemptAt ?? now)}::bigint[], ${updates.map((u) => (u.countsAsAttempt === false ? 0 : 1))}::smallint[],
                                  ${updates.map(storedClass)}::text[], ${updates.map((u) => u.lastStatus)}::smallint[], ${updates.map((u) => u.lastReason)}::text[])
               AS u(id, code, next_attempt_at, counted, last_class, last_status, last_reason)
+            JOIN locked USING (id)
           ), retried AS (
             UPDATE delivery_queue q
             SET next_attempt_at = u.next_attempt_at, leased_until = 0, attempts = q.attempts + u.counted, last_class = u.last_class,
