@@ -208,7 +208,7 @@ export interface ImportResult {
 
 export interface SentNotification {
   id: string;
-  /** Deliveries queued */
+  /** Deliveries: the devices it went to when it was sent (a fan-out to all devices is corrected, once its last slice is queued, for devices deleted meanwhile) */
   total: number;
   /** True when the Idempotency-Key was seen before: this is the first request's notification */
   replayed: boolean;

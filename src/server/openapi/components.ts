@@ -261,7 +261,7 @@ export const SentNotification = {
   type: 'object', required: ['id', 'total', 'replayed'], additionalProperties: false,
   properties: {
     id: { type: 'string', examples: ['ntf_5b7x0c2v9n1m'] },
-    total: { type: 'integer', description: 'Deliveries queued' },
+    total: { type: 'integer', description: 'Deliveries: the devices it went to when it was sent (a fan-out to all devices is corrected, once its last slice is queued, for devices deleted meanwhile)' },
     replayed: { type: 'boolean', description: 'True when the Idempotency-Key was seen before: this is the first request\'s notification' },
   },
 } as const;
