@@ -129,14 +129,13 @@ export class DeliveryWorker {
   }
 
   async #slot(): Promise<void> {
-    let limit = this.#options.batchSize;
     while (this.#running) {
       let rows: ClaimedDelivery[];
       this.#claiming++;
       try {
         rows = await this.#ctx.store.deliveries.claim({
           workerId: this.#options.workerId,
-          limit,
+          limit: this.#options.batchSize,
           leaseMs: this.#options.leaseMs,
           excludeTenants: (await this.#paused()).tenants,
         });
@@ -148,7 +147,6 @@ export class DeliveryWorker {
       } finally {
         this.#claiming--;
       }
-      limit = nextClaimLimit(rows, limit, this.#options.batchSize);
       if (rows.length === 0) {
         // A fan-out whose queue ran dry with nobody feeding it (its feeder died between slices,
         // or fed a slice's last rows): queue its next slice and claim it now, not after a wait.
@@ -314,7 +312,7 @@ export class DeliveryWorker {
       }
       const started = performance.now();
       const pausedKey = `${tenantId}\u0000${platform}`;
-      const answered = (answer: AttemptResult, i: number) => {
+      await sender.sendAll(sendable, payloadOf, (answer, i) => {
         const row = sendable[i]!;
         const endpoint = endpoints[i]!;
         let result = answer;
@@ -325,23 +323,10 @@ export class DeliveryWorker {
         if (result.class === 'invalid') invalidated.push({ row, reason: result.reason ?? 'Invalid', since: result.invalidSince });
         if (result.class === 'credential') paused.set(pausedKey, { tenantId, platform: platform!, reason: result.reason ?? 'CredentialRejected' });
         updates.push(rowUpdate(row.id, row.attempts, result, windows.get(row.notificationId)!, policy, Date.now()));
-      };
-      // Handed to the sender a slice at a time, with a turn of the event loop between slices:
-      // building a batch's pushes at once held the loop for tens of milliseconds (more on a busy
-      // machine), and /healthz and the API's callbacks waited behind it. The slices still
-      // overlap on the wire: a slice's answers are not waited for before the next is handed on.
-      const sent: Array<Promise<void>> = [];
-      for (let from = 0; from < sendable.length; from += SEND_SLICE) {
-        if (from > 0) await nextTurn();
-        const offset = from;
-        sent.push(sender.sendAll(sendable.slice(from, from + SEND_SLICE), payloadOf, (answer, i) => answered(answer, offset + i)));
-      }
-      await Promise.all(sent);
+      });
     }));
 
     const store = this.#ctx.store;
-    // Building the outcomes' statements is the batch's other long stretch: a turn first.
-    await nextTurn();
     // The sends happened: losing their outcomes to a database blip would send them all again
     // when the lease ends. Keep trying for most of the lease instead.
     await this.#persist(() => store.deliveries.finish(updates), now);
@@ -386,36 +371,6 @@ export class DeliveryWorker {
     const completed = await this.#ctx.store.notifications.completeFinished(ids);
     for (const n of completed) this.#options.onEvent?.({ type: 'notification.completed', tenantId: n.tenantId, notificationId: n.id });
   }
-}
-
-/** Pushes handed to a sender between turns of the event loop. */
-const SEND_SLICE = 250;
-
-/** Let the event loop run what is waiting (I/O, timers) before going on. */
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-/** A claim asks for at most this many times the batch size (nextClaimLimit). */
-export const MAX_CLAIM_FACTOR = 4;
-
-/**
- * The next claim's size, from what the last one (asked for `lastLimit` rows) returned. A claim
- * shares its limit evenly between the tenants with due rows (store/deliveries.ts), so while
- * other tenants' single pushes trickle in, a fan-out got batchSize ÷ tenants rows a claim —
- * half a batch under the load bench's one-device sends — and paid a claim's round trips (each
- * waiting its turn in the database's queues) per half batch. When the last claim filled some
- * tenant's share (that tenant has more waiting), the next asks for a batch per tenant it
- * served, up to MAX_CLAIM_FACTOR batches: each tenant gets the batch it would get alone, and the
- * shares stay equal, so no tenant gains on another. Otherwise (the backlog is shallow) one batch.
- */
-export function nextClaimLimit(rows: readonly Pick<ClaimedDelivery, 'tenantId'>[], lastLimit: number, batchSize: number): number {
-  if (rows.length === 0) return batchSize;
-  const perTenant = new Map<string, number>();
-  for (const r of rows) perTenant.set(r.tenantId, (perTenant.get(r.tenantId) ?? 0) + 1);
-  const share = Math.ceil(lastLimit / perTenant.size);
-  const filled = [...perTenant.values()].some((n) => n >= share);
-  return filled ? batchSize * Math.min(perTenant.size, MAX_CLAIM_FACTOR) : batchSize;
 }
 
 /** How often rows of a paused platform look again, should nothing wake them. */

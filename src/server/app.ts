@@ -1,6 +1,5 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { ServiceContext } from '../service/context.ts';
-import { AdmissionLimiter } from './admission.ts';
 import { authenticate } from './auth.ts';
 import { acceptCertificateUploads, certificateUploadAsJson } from './certificate-uploads.ts';
 import { consoleRoutes } from './console-routes.ts';
@@ -31,17 +30,7 @@ export interface AppOptions {
   logger?: boolean | { level: string };
   /** Extra routes (the console, metrics) registered by the caller. */
   extend?: (app: FastifyInstance) => void | Promise<void>;
-  /** API requests in their handlers at once, at most (default API_CONCURRENCY; admission.ts). */
-  concurrency?: number;
 }
-
-/**
- * API requests in their handlers at once, at most; the rest wait in arrival order (admission.ts).
- * Chosen with bench/load.bench.ts (README: Latency and load): enough for the API's round trips
- * to overlap, few enough that the delivery engine's turns wait behind a handful of requests, not
- * hundreds.
- */
-export const API_CONCURRENCY = 16;
 
 /** The HTTP API as a Fastify instance (not listening): `serve` listens, tests inject. */
 export async function buildApp(ctx: ServiceContext, options: AppOptions = {}): Promise<FastifyInstance> {
@@ -64,33 +53,6 @@ export async function buildApp(ctx: ServiceContext, options: AppOptions = {}): P
   app.decorateRequest('arrivedAt', 0);
   app.addHook('onRequest', (request, _reply, done) => {
     request.arrivedAt = performance.now();
-    done();
-  });
-  // An API request takes its turn before anything of it touches the database (authentication
-  // does); the turn ends when the answer is written or the client goes away.
-  const admission = new AdmissionLimiter(options.concurrency ?? API_CONCURRENCY);
-  app.decorateRequest('endTurn', null);
-  app.addHook('onRequest', (request, reply, done) => {
-    if (!request.url.startsWith('/v1/')) return done();
-    const turn = admission.enter();
-    request.endTurn = turn.done;
-    let waiting = true;
-    reply.raw.once('close', () => {
-      turn.done();
-      // Gone while waiting: its handler never runs (its answer would go nowhere). A 4xx, so it
-      // is not logged as certpush's failure (problem.ts).
-      if (waiting) done(Object.assign(new Error('the client closed the connection while its request waited for its turn'), { statusCode: 408 }));
-      waiting = false;
-    });
-    void turn.admitted.then(() => {
-      if (!waiting) return;
-      waiting = false;
-      done();
-    });
-  });
-  // Injected requests (tests) have no connection to close: the answer ends the turn.
-  app.addHook('onResponse', (request, _reply, done) => {
-    request.endTurn?.();
     done();
   });
   app.setErrorHandler(errorHandler);

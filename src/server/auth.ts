@@ -16,8 +16,6 @@ declare module 'fastify' {
     principal: Principal | null;
     /** performance.now() when the request arrived (app.ts). */
     arrivedAt: number;
-    /** Ends an API request's turn in its handler (admission.ts); null outside /v1/. */
-    endTurn: (() => void) | null;
   }
   interface FastifyContextConfig {
     /**

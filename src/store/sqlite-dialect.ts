@@ -50,7 +50,7 @@ class ThreadedSqliteDriver implements Driver {
   readonly #file: string;
   #writer: SqliteThread | null = null;
   #reader: SqliteThread | null = null;
-  readonly #writeLock = new WriteLock();
+  readonly #writeLock = new FifoLock();
 
   constructor(file: string) {
     this.#file = file;
@@ -68,15 +68,9 @@ class ThreadedSqliteDriver implements Driver {
     await this.init();
     if (!this.#writer) throw new CertpushError('DATABASE_UNREACHABLE', 'The SQLite database is not available: the store was closed.');
     // The lock orders posting only: the thread runs messages in the order they arrive.
-    const writer = this.#writer;
     await this.#writeLock.acquire();
-    let results;
-    try {
-      await writer.postable();
-      results = writer.batch(queries.map((q) => ({ sql: q.sql, params: q.parameters })));
-    } finally {
-      this.#writeLock.release();
-    }
+    const results = this.#writer.batch(queries.map((q) => ({ sql: q.sql, params: q.parameters })));
+    this.#writeLock.release();
     return (await results).map(queryResult);
   }
 
@@ -138,10 +132,10 @@ function quoteName(name: string): string {
 class ThreadedConnection implements DatabaseConnection {
   readonly #writer: SqliteThread;
   readonly #reader: SqliteThread;
-  readonly #lock: WriteLock;
+  readonly #lock: FifoLock;
   #inTransaction = false;
 
-  constructor(writer: SqliteThread, reader: SqliteThread, lock: WriteLock) {
+  constructor(writer: SqliteThread, reader: SqliteThread, lock: FifoLock) {
     this.#writer = writer;
     this.#reader = reader;
     this.#lock = lock;
@@ -174,17 +168,11 @@ class ThreadedConnection implements DatabaseConnection {
     if (this.#inTransaction) reply = await this.#writer.query(compiled.sql, compiled.parameters);
     else if (READ_ONLY_SQL.test(compiled.sql)) reply = await this.#reader.query(compiled.sql, compiled.parameters);
     else {
-      // Wait for an open transaction to end (its statements must not be interleaved) and for
-      // the writer to take the statement; once posted, it is ordered, so the lock need not be
-      // held for the answer.
+      // Wait only for an open transaction to end (its statements must not be interleaved);
+      // once posted, this statement is ordered, so the lock need not be held for the answer.
       await this.#lock.acquire();
-      let pending;
-      try {
-        await this.#writer.postable();
-        pending = this.#writer.query(compiled.sql, compiled.parameters);
-      } finally {
-        this.#lock.release();
-      }
+      const pending = this.#writer.query(compiled.sql, compiled.parameters);
+      this.#lock.release();
       reply = await pending;
     }
     return queryResult(reply) as QueryResult<R>;
@@ -202,18 +190,10 @@ function queryResult(result: SqliteResult): QueryResult<Record<string, unknown>>
   return { rows: result.rows, numAffectedRows: BigInt(result.changes), insertId: BigInt(result.lastInsertRowid ?? 0) };
 }
 
-/**
- * Who posts to the writer next. Every write waits here, not in the writer thread's queue (a
- * single statement or an `atomic()` batch holds it until the writer takes its message; an
- * interactive transaction from BEGIN to COMMIT), so the order of this lock is the order the
- * writer runs them in: requests by arrival, background work (the delivery engine's claims and
- * outcomes) at a share of one turn in two (arrival-order.ts). Reordering here is safe where
- * reordering posted messages is not: a write reordered ahead of another after both were posted
- * could run inside a transaction that opened between them.
- */
-class WriteLock {
+/** A lock granted in request order, so a steady stream of statements cannot starve a transaction. */
+class FifoLock {
   #held = false;
-  readonly #waiting = new ArrivalQueue<() => void>({ backgroundTurns: BACKGROUND_TURNS });
+  readonly #waiting: Array<() => void> = [];
 
   acquire(): Promise<void> {
     if (!this.#held) {
@@ -230,15 +210,6 @@ class WriteLock {
   }
 }
 
-/**
- * Background statements (the delivery engine, chores) served per request statement while both
- * wait, on the reader and the writer. Alternating turns: the engine's few statements (a claim is
- * three round trips, a batch's outcomes one) wait behind at most one request each instead of
- * the ~200 the load bench keeps waiting, and no request waits more than one background
- * statement per request ahead of it.
- */
-const BACKGROUND_TURNS = 1;
-
 const THREAD_URL = new URL(import.meta.url.endsWith('.ts') ? './sqlite-thread.ts' : './sqlite-thread.js', import.meta.url);
 
 /** Statements posted to a thread and not yet answered, at most. */
@@ -251,20 +222,17 @@ class SqliteThread {
   #nextId = 1;
   #inFlight = 0;
   /**
-   * Waiting to be posted. The reader's: requests oldest first, background work at its share
-   * (arrival-order.ts); its statements are independent reads. The writer's stay FIFO, and hold
-   * only an open transaction's statements: other writes wait in the WriteLock until postable(),
-   * since a write reordered here, ahead of another, could run inside a transaction that opened
-   * between them.
+   * Waiting to be posted. The reader's wait oldest work first (arrival-order.ts): its
+   * statements are independent reads. The writer's stay FIFO: an interactive transaction's
+   * statements are posted one by one, and a write reordered ahead of another would run inside
+   * a transaction that opened meanwhile.
    */
   readonly #queued: ArrivalQueue<SqliteRequest> | SqliteRequest[];
-  /** Writes waiting for room in the writer's window (WriteLock's holder; at most one). */
-  readonly #roomWaiters: Array<() => void> = [];
   #stopped: Error | null = null;
   #exited: Promise<void>;
 
   private constructor(data: SqliteThreadData) {
-    this.#queued = data.readOnly ? new ArrivalQueue({ backgroundTurns: BACKGROUND_TURNS }) : [];
+    this.#queued = data.readOnly ? new ArrivalQueue() : [];
     this.#worker = new Worker(THREAD_URL, {
       workerData: data,
       // No inherited CLI flags: some (`--input-type`, `--eval`) refuse a file-based worker.
@@ -295,15 +263,6 @@ class SqliteThread {
     thread.#inFlight = 1;
     await new Promise<SqliteReply & { ok: true }>((resolve, reject) => thread.#track(0, resolve, reject));
     return thread;
-  }
-
-  /**
-   * Resolves when a statement posted now goes to the thread at once instead of waiting in this
-   * side's queue: the writer's lock holder waits here, so writes wait in the lock's order.
-   */
-  postable(): Promise<void> {
-    if (this.#inFlight < MAX_IN_FLIGHT || this.#stopped) return Promise.resolve();
-    return new Promise((resolve) => this.#roomWaiters.push(resolve));
   }
 
   query(sql: string, params: readonly unknown[]): Promise<SqliteReply & { ok: true }> {
@@ -364,7 +323,6 @@ class SqliteThread {
     this.#inFlight--;
     const next = this.#queued.shift();
     if (next) this.#post(next);
-    else if (this.#inFlight < MAX_IN_FLIGHT) this.#roomWaiters.shift()?.();
     if (this.#pending.size === 0) this.#worker.unref();
     if (reply.ok) waiter.resolve(reply);
     else waiter.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code, errcode: reply.error.errcode, errstr: reply.error.errstr }));
@@ -375,8 +333,6 @@ class SqliteThread {
     for (const { reject } of this.#pending.values()) reject(this.#unavailable());
     this.#pending.clear();
     this.#queued.length = 0;
-    // A write waiting for room posts now and is refused as unavailable.
-    for (const resolve of this.#roomWaiters.splice(0)) resolve();
   }
 
   #unavailable(): Error {
