@@ -40,6 +40,28 @@ export interface Membership {
   until: number | null;
 }
 
+/** Columns written to delivery_queue by a fan-out. */
+export const QUEUE_ROW_COLUMNS = ['notificationSeq', 'tenantId', 'deviceId', 'attempts', 'nextAttemptAt', 'updatedAt'] as const;
+
+/**
+ * A tenant's devices of these platforms as new delivery-queue rows of the notification
+ * `notificationSeq` (QUEUE_ROW_COLUMNS, due `now`): what a slice and an explicit id list narrow.
+ */
+export function queueRowsOf(db: Kysely<Schema>, notificationSeq: Expression<unknown>, tenantId: string, platforms: Platform[], now: number) {
+  return db.selectFrom('devices')
+    .select((eb) => [
+      // Typed here: PostgreSQL reads an untyped value in a select list as text.
+      sql<number>`cast((${notificationSeq}) as bigint)`.as('notificationSeq'),
+      'tenantId',
+      eb.ref('id').as('deviceId'),
+      sql<number>`0`.as('attempts'),
+      eb.val(now).as('nextAttemptAt'),
+      eb.val(now).as('updatedAt'),
+    ])
+    .where('tenantId', '=', tenantId)
+    .where('platform', 'in', platforms);
+}
+
 /**
  * The members of a fan-out, as delivery-queue rows, in `(tenant_id, id)` order after `after`
  * (null: from the first), at most `limit` of them. The first slice is queued in the creation's
@@ -52,18 +74,7 @@ export interface Membership {
  * in order and stops after `limit` members.
  */
 export function memberRows(db: Kysely<Schema>, notificationSeq: Expression<unknown>, members: Membership, after: string | null, limit: number, now: number) {
-  let select = db.selectFrom('devices')
-    .select((eb) => [
-      // Typed here: PostgreSQL reads an untyped value in a select list as text.
-      sql<number>`cast((${notificationSeq}) as bigint)`.as('notificationSeq'),
-      'tenantId',
-      eb.ref('id').as('deviceId'),
-      sql<number>`0`.as('attempts'),
-      eb.val(now).as('nextAttemptAt'),
-      eb.val(now).as('updatedAt'),
-    ])
-    .where('tenantId', '=', members.tenantId)
-    .where('platform', 'in', members.platforms);
+  let select = queueRowsOf(db, notificationSeq, members.tenantId, members.platforms, now);
   if (members.until === null) select = select.where('invalidAt', 'is', null);
   else {
     select = select.where('createdAt', '<=', members.until)
@@ -119,7 +130,7 @@ export function nextSliceQueries(db: Kysely<Schema>, dialect: Dialect, n: Feedin
   const rows = memberRows(db, sql<number>`${n.seq}`, n, n.cursor, slice, now)
     .where((eb) => eb.exists(eb.selectFrom('notifications as cas').select('cas.seq').where('cas.seq', '=', n.seq).where('cas.feedCursor', '=', n.cursor)));
   queries.push(db.insertInto('deliveryQueue')
-    .columns(['notificationSeq', 'tenantId', 'deviceId', 'attempts', 'nextAttemptAt', 'updatedAt'])
+    .columns(QUEUE_ROW_COLUMNS)
     .expression(rows)
     .compile());
   const greatest = sql.raw(dialect === 'postgres' ? 'GREATEST' : 'MAX');

@@ -1,6 +1,6 @@
 import { type CompiledQuery, type Kysely, type Selectable, sql } from 'kysely';
 import { type AtomicRunner, runAtomically } from './atomic.ts';
-import { type Feeding, fanoutSlice, type Membership, memberRows, nextSliceQueries, orderedWalk } from './fanout-slices.ts';
+import { type Feeding, fanoutSlice, type Membership, memberRows, nextSliceQueries, orderedWalk, QUEUE_ROW_COLUMNS, queueRowsOf } from './fanout-slices.ts';
 import type { Dialect } from './migrations.ts';
 import { type DeliveryState, FINAL_STATE_CODE, type NotificationTable, type Schema } from './schema.ts';
 import type { Platform } from './devices.ts';
@@ -63,27 +63,17 @@ export function notificationsRepository(db: Kysely<Schema>, dialect: Dialect, at
       if (all) {
         if (dialect === 'postgres') queries.push(orderedWalk(db));
         queries.push(db.insertInto('deliveryQueue')
-          .columns(['notificationSeq', 'tenantId', 'deviceId', 'attempts', 'nextAttemptAt', 'updatedAt'])
+          .columns(QUEUE_ROW_COLUMNS)
           .expression(memberRows(db, seqOf, members, null, slice, now))
           .compile());
       } else if (input.devices !== 'all' && input.platforms.length > 0) {
         for (const ids of chunk(input.devices, ID_BATCH)) {
           if (ids.length === 0) continue;
-          const select = db.selectFrom('devices')
-            .select((eb) => [
-              eb.selectFrom('notifications').select('seq').where('id', '=', id).as('notificationSeq'),
-              'tenantId',
-              eb.ref('id').as('deviceId'),
-              sql<number>`0`.as('attempts'),
-              eb.val(now).as('nextAttemptAt'),
-              eb.val(now).as('updatedAt'),
-            ])
-            .where('tenantId', '=', input.tenantId)
+          const select = queueRowsOf(db, seqOf, input.tenantId, input.platforms, now)
             .where('invalidAt', 'is', null)
-            .where('platform', 'in', input.platforms)
             .where('id', 'in', ids);
           queries.push(db.insertInto('deliveryQueue')
-            .columns(['notificationSeq', 'tenantId', 'deviceId', 'attempts', 'nextAttemptAt', 'updatedAt'])
+            .columns(QUEUE_ROW_COLUMNS)
             .expression(select)
             .compile());
         }
