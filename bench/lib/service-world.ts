@@ -117,8 +117,9 @@ export function threadCpuSeconds(pid: number): Record<string, number> {
 /** USER_HZ: 100 on every Linux this runs on (getconf CLK_TCK). */
 const CLOCK_TICKS = 100;
 
-function startSimulator(pkiDir: string, arrivals: boolean): Promise<SimulatorProcess> {
-  const sim = spawn(process.execPath, [SIMULATOR, pkiDir, ...(arrivals ? ['arrivals'] : [])], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+function startSimulator(pkiDir: string, arrivals: boolean | 'watch'): Promise<SimulatorProcess> {
+  const mode = arrivals === 'watch' ? ['watch'] : arrivals ? ['arrivals'] : [];
+  const sim = spawn(process.execPath, [SIMULATOR, pkiDir, ...mode], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   const waiting = new Map<string, (at: number) => void>();
   const counts: Array<(c: { count: number; lastAt: number }) => void> = [];
   sim.on('message', (m: { type: 'count'; count: number; lastAt: number } | { type: 'arrival'; token: string; at: number }) => {
@@ -132,7 +133,10 @@ function startSimulator(pkiDir: string, arrivals: boolean): Promise<SimulatorPro
     url: JSON.parse(c.toString()).url,
     pid: sim.pid!,
     count: () => new Promise((r) => { counts.push(r); sim.send('count'); }),
-    arrival: (token) => new Promise((r) => waiting.set(token.toLowerCase(), r)),
+    arrival: (token) => new Promise((r) => {
+      waiting.set(token.toLowerCase(), r);
+      if (arrivals === 'watch') sim.send({ type: 'watch', token });
+    }),
     close: () => sim.kill('SIGTERM'),
   })));
 }
@@ -159,7 +163,7 @@ async function dropPostgresDatabase(name: string): Promise<void> {
  * Start a world: a fresh database, the simulator, the signer and one certpush process per role
  * (the first is the one the API is reached at).
  */
-export async function startServiceWorld(options: { backend: 'sqlite' | 'postgres'; roles: Role[]; pki: TestPki; pkiDir: string; arrivals?: boolean }): Promise<ServiceWorld> {
+export async function startServiceWorld(options: { backend: 'sqlite' | 'postgres'; roles: Role[]; pki: TestPki; pkiDir: string; arrivals?: boolean | 'watch' }): Promise<ServiceWorld> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'certpush-bench-service-'));
   const database = options.backend === 'postgres' ? await createPostgresDatabase() : null;
   const sim = await startSimulator(options.pkiDir, options.arrivals ?? false);

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ServiceContext } from '../service/context.ts';
 import type { NotificationPayload } from '../service/notifications.ts';
 import type { ClaimedDelivery, DeliveryUpdate } from '../store/deliveries.ts';
+import { asEngineWork } from '../store/engine-lane.ts';
 import { type AttemptResult, DEFAULT_RETRY_POLICY, deferredUpdate, type RetryPolicy, type RetryWindow, rowUpdate } from './attempt-outcome.ts';
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.ts';
 import { PlatformSenders } from './platform-senders.ts';
@@ -88,7 +89,8 @@ export class DeliveryWorker {
     this.#running = true;
     // A notification queued anywhere (PostgreSQL: in any process) starts a claim now.
     this.#unsubscribe = this.#ctx.store.queue.subscribe(() => this.wake());
-    this.#loop = this.#run();
+    // Its statements are the engine's: on SQLite its reads skip the API's queue (engine-lane.ts).
+    this.#loop = asEngineWork(() => this.#run());
   }
 
   /** Look at the queue now (a notification was just queued). */

@@ -7,6 +7,7 @@ import {
 import { CertpushError } from '../errors.ts';
 import { ArrivalQueue } from './arrival-order.ts';
 import type { AtomicRunner } from './atomic.ts';
+import { isEngineWork } from './engine-lane.ts';
 import type { SqliteReply, SqliteRequest, SqliteResult, SqliteThreadData } from './sqlite-protocol.ts';
 
 /**
@@ -21,7 +22,9 @@ import type { SqliteReply, SqliteRequest, SqliteResult, SqliteThreadData } from 
  *   single statements wait only for an open transaction to end.
  * - the **reader** runs SELECTs made outside a transaction. WAL gives it the last committed
  *   state without waiting for the writer, so device listings are not queued behind a fan-out.
- *   A write that has returned is committed, so a read issued after it sees it.
+ *   A write that has returned is committed, so a read issued after it sees it. The delivery
+ *   engine's SELECTs go to the writer instead (engine-lane.ts): the reader's queue is the API's
+ *   listings, and the engine's few reads per batch waited behind them for up to a second each.
  */
 export function nodeSqliteDialect(file: string): { dialect: Dialect; atomic: AtomicRunner } {
   let driver: ThreadedSqliteDriver | null = null;
@@ -166,7 +169,7 @@ class ThreadedConnection implements DatabaseConnection {
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     let reply: SqliteReply & { ok: true };
     if (this.#inTransaction) reply = await this.#writer.query(compiled.sql, compiled.parameters);
-    else if (READ_ONLY_SQL.test(compiled.sql)) reply = await this.#reader.query(compiled.sql, compiled.parameters);
+    else if (READ_ONLY_SQL.test(compiled.sql) && !isEngineWork()) reply = await this.#reader.query(compiled.sql, compiled.parameters);
     else {
       // Wait only for an open transaction to end (its statements must not be interleaved);
       // once posted, this statement is ordered, so the lock need not be held for the answer.

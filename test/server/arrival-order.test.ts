@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { ArrivalQueue, orderTime, withArrival } from '../../src/store/arrival-order.ts';
 import { ArrivalOrderedPool } from '../../src/store/database.ts';
+import { asEngineWork } from '../../src/store/engine-lane.ts';
 import { openStore } from '../../src/store/store.ts';
 import { freshPostgresDatabase, postgresReachable } from '../fixtures/backends.ts';
 import { atEnd, tempDir } from '../fixtures/pki.ts';
@@ -35,6 +36,17 @@ describe('arrival order', () => {
       assert.equal(orderTime(), 42, 'across awaits and timers');
     });
     assert.ok(orderTime() >= before);
+  });
+
+  it('puts the delivery engine\'s work first: it works for notifications accepted before the requests waiting', async () => {
+    await withArrival(42, async () => {
+      assert.equal(asEngineWork(() => orderTime()), Number.NEGATIVE_INFINITY, 'even when a request started it');
+    });
+    const queue = new ArrivalQueue<string>();
+    queue.push('request from 10', 10);
+    asEngineWork(() => queue.push('engine 1'));
+    asEngineWork(() => queue.push('engine 2'));
+    assert.deepEqual([queue.shift(), queue.shift(), queue.shift()], ['engine 1', 'engine 2', 'request from 10']);
   });
 
   it('on SQLite, answers a read of older work before a background read queued ahead of it', async () => {
@@ -68,5 +80,20 @@ describe('arrival order', () => {
     await assert.rejects(pool.query('SELECT 3'), /timeout exceeded when trying to connect/);
     again.release();
     assert.equal((await pool.query('SELECT 4 AS n') as pg.QueryResult).rows[0].n, 4, 'the slot of the waiter that gave up is not lost');
+  });
+
+  it('on PostgreSQL, hands a freed connection to the delivery engine before the requests waiting', async (t) => {
+    if (!(await postgresReachable())) return t.skip('PostgreSQL unreachable');
+    const raw = new pg.Pool({ connectionString: await freshPostgresDatabase(), max: 1 });
+    const pool = new ArrivalOrderedPool(raw, 1);
+    atEnd(() => pool.end());
+    const held = await pool.connect();
+    const answered: string[] = [];
+    const requests = [1, 2, 3].map((i) => withArrival(performance.now() - 60_000, () => pool.query(`SELECT ${i}`)).then(() => answered.push(`request ${i}`)));
+    const engine = asEngineWork(() => pool.query('SELECT 0')).then(() => answered.push('engine'));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    held.release();
+    await Promise.all([...requests, engine]);
+    assert.deepEqual(answered, ['engine', 'request 1', 'request 2', 'request 3']);
   });
 });

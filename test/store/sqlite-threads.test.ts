@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { sql } from 'kysely';
+import { asEngineWork } from '../../src/store/engine-lane.ts';
 import { openStore } from '../../src/store/store.ts';
 import { atEnd, tempDir } from '../fixtures/pki.ts';
 
@@ -69,6 +70,24 @@ describe('SQLite in worker threads', () => {
     release();
     await tx;
     assert.equal(await store.getMeta('k'), 'uncommitted');
+  });
+
+  it('answers the delivery engine\'s reads on the writer, not behind the reads queued on the reader', async () => {
+    const store = await open();
+    await store.setMeta('engine', 'read');
+    // The API's side: the reader busy with slow reads, more waiting for it.
+    const order: string[] = [];
+    const api = Array.from({ length: 3 }, () => SLOW_COUNT.execute(store.database.db).then(() => order.push('api')));
+    const engine = asEngineWork(() => store.getMeta('engine')).then((value) => order.push(`engine ${value}`));
+    await Promise.all([...api, engine]);
+    assert.equal(order[0], 'engine read', `answered in the order ${order.join(', ')}`);
+    // Outside the engine's work a read queues on the reader, behind them.
+    const later: string[] = [];
+    await Promise.all([
+      ...Array.from({ length: 1 }, () => SLOW_COUNT.execute(store.database.db).then(() => later.push('api'))),
+      store.getMeta('engine').then(() => later.push('plain read')),
+    ]);
+    assert.equal(later.at(-1), 'plain read', `answered in the order ${later.join(', ')}`);
   });
 
   it('runs writes from many callers at once one after another, none lost', async () => {

@@ -120,6 +120,28 @@ for (const backend of await backends()) {
       assert.equal(await store.deliveries.backlog(), backlogBefore);
     });
 
+    it('gives what a tenant leaves of its share of a claim to the tenants that have more', async () => {
+      const plenty = await store.tenants.create('Plenty');
+      const scarce = await store.tenants.create('Scarce');
+      await store.devices.upsertMany(plenty.id, Array.from({ length: 300 }, (_, i) => ({ platform: 'mdm' as const, token: `${i.toString(16).padStart(63, '0')}c`, pushMagic: 'x' })));
+      await store.devices.upsertMany(scarce.id, [{ platform: 'mdm', token: 't'.padEnd(64, '0'), pushMagic: 'y' }]);
+      await store.notifications.create({ tenantId: plenty.id, idempotencyKey: null, requestHash: 'h', payload: '{"mdm":true}', expiresAt: null, platforms: ['mdm'], devices: 'all' }, 1000);
+      await store.notifications.create({ tenantId: scarce.id, idempotencyKey: null, requestHash: 'h', payload: '{"mdm":true}', expiresAt: null, platforms: ['mdm'], devices: 'all' }, 2000);
+
+      // Shares of 50: the scarce tenant's one row, and the other 49 of its share go to the tenant with plenty.
+      const claimed = await store.deliveries.claim({ workerId: 'w1', limit: 100, leaseMs: 60_000, now: 5000 });
+      assert.equal(claimed.filter((d) => d.tenantId === scarce.id).length, 1);
+      assert.equal(claimed.filter((d) => d.tenantId === plenty.id).length, 99);
+      assert.equal(new Set(claimed.map((d) => d.id)).size, 100, 'no row is claimed twice');
+      assert.deepEqual(claimed.map((d) => d.id), claimed.map((d) => d.id).toSorted((a, b) => a - b), 'in id order');
+      assert.ok(claimed.every((d) => d.pushMagic !== null && d.notificationId), 'each with what sending it needs');
+
+      // The rest, and then nothing left for the tests after this one.
+      const rest = await store.deliveries.claim({ workerId: 'w1', limit: 1000, leaseMs: 60_000, now: 6000 });
+      assert.equal(rest.length, 201);
+      await store.deliveries.finish([...claimed, ...rest].map((d) => ({ id: d.id, state: 'delivered' as const, lastClass: 'delivered', lastStatus: 200, lastReason: null })), 7000);
+    });
+
     it('does not claim rows of excluded (paused) tenants', async () => {
       const paused = await store.tenants.create('Paused');
       await store.devices.upsertMany(paused.id, [{ platform: 'mdm', token: 'p'.padEnd(64, '0'), pushMagic: 'z' }]);
