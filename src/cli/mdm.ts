@@ -7,7 +7,7 @@ import type { Finding } from '../pki/finding.ts';
 import type { MdmCertView } from '../service/mdm-push-cert.ts';
 import { checking, EXIT_FOUND_WANTING } from './exit-codes.ts';
 import { aboutInput, parseInputFile, printJson, readInputFile, readSecretFile, writeOutput } from './io.ts';
-import { openTenantAccess, type TenantAccess } from './tenant-access.ts';
+import { localStoreOptions, openTenantAccess, type TenantAccess, withAccess } from './tenant-access.ts';
 import { type VendorIdentityFlags, vendorIdentity, vendorIdentityOptions } from './vendor-identity.ts';
 
 interface VendorSignOptions extends VendorIdentityFlags {
@@ -116,21 +116,14 @@ interface TenantFlags {
 
 /** Options shared by the customer-side commands: which tenant, and where certpush is. */
 function tenantCommand(mdm: Command, name: string, description: string): Command {
-  return mdm.command(name).description(description)
+  return localStoreOptions(mdm.command(name).description(description)
     .requiredOption('--tenant <id>', 'the tenant (ten_…)')
     .option('--server <url>', 'a running certpush (give this or --data-dir)')
-    .option('--api-key-file <file>', 'API key for --server (or CERTPUSH_API_KEY)')
-    .option('--data-dir <dir>', 'the existing data directory of certpush serve, opened directly; never created here [CERTPUSH_DATA_DIR]')
-    .option('--database-url <url>', 'PostgreSQL instead of the data directory\'s SQLite (the master key from CERTPUSH_MASTER_KEY or --data-dir) [DATABASE_URL]');
+    .option('--api-key-file <file>', 'API key for --server (or CERTPUSH_API_KEY)'));
 }
 
-async function withTenant<T>(flags: TenantFlags, run: (access: TenantAccess) => Promise<T>): Promise<T> {
-  const access = await openTenantAccess(flags);
-  try {
-    return await run(access);
-  } finally {
-    await access.close();
-  }
+function withTenant<T>(flags: TenantFlags, run: (access: TenantAccess) => Promise<T>): Promise<T> {
+  return withAccess(openTenantAccess(flags), run);
 }
 
 function printView(view: MdmCertView, json: boolean | undefined): void {

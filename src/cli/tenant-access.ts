@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import type { Command } from 'commander';
 import path from 'node:path';
 import { CONFIG_ENV, resolveConfig, type ServiceConfig } from '../config.ts';
 import { CertpushError, isErrorCode } from '../errors.ts';
@@ -33,6 +34,23 @@ export interface AccessOptions {
 export async function openTenantAccess(options: AccessOptions): Promise<TenantAccess> {
   if (options.server) return remoteAccess(options.server, apiKey(options), options.tenant);
   return localAccess(options);
+}
+
+/** `--data-dir` and `--database-url`: the store opened directly, as the `mdm` and `tenant` commands take them. */
+export function localStoreOptions(command: Command): Command {
+  return command
+    .option('--data-dir <dir>', 'the existing data directory of certpush serve, opened directly; never created here [CERTPUSH_DATA_DIR]')
+    .option('--database-url <url>', 'PostgreSQL instead of the data directory\'s SQLite (the master key from CERTPUSH_MASTER_KEY or --data-dir) [DATABASE_URL]');
+}
+
+/** Run `run` with the access `opened` gives, and close it afterwards, whatever happens. */
+export async function withAccess<A extends { close(): Promise<void> }, T>(opened: Promise<A>, run: (access: A) => Promise<T>): Promise<T> {
+  const access = await opened;
+  try {
+    return await run(access);
+  } finally {
+    await access.close();
+  }
 }
 
 /** The API key for `--server`: `--api-key-file`, else CERTPUSH_API_KEY. */

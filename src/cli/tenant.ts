@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { describeMdmCert } from '../service/mdm-push-cert.ts';
 import { createTenant, createTenantApiKey, listTenantApiKeys, requireTenant, revokeTenantApiKey } from '../service/tenants.ts';
 import { printJson } from './io.ts';
-import { apiKey, openLocalContext, remoteCaller } from './tenant-access.ts';
+import { apiKey, localStoreOptions, openLocalContext, remoteCaller, withAccess } from './tenant-access.ts';
 
 /** What the operator commands print: the API's shapes, whichever way the data was reached. */
 interface TenantView { id: string; name: string; createdAt: string; mdm: { state: string; topic: string | null }; devices: { total: number; invalid: number } }
@@ -56,22 +56,15 @@ async function openOperatorAccess(where: Where): Promise<OperatorAccess> {
   };
 }
 
-async function withOperator<T>(where: Where, run: (access: OperatorAccess) => Promise<T>): Promise<T> {
-  const access = await openOperatorAccess(where);
-  try {
-    return await run(access);
-  } finally {
-    await access.close();
-  }
+function withOperator<T>(where: Where, run: (access: OperatorAccess) => Promise<T>): Promise<T> {
+  return withAccess(openOperatorAccess(where), run);
 }
 
 /** `--server`/`--api-key-file` or `--data-dir`/`--database-url`, as the `mdm` customer commands take them. */
 function whereOptions(command: Command): Command {
-  return command
+  return localStoreOptions(command
     .option('--server <url>', 'a running certpush (give this or --data-dir)')
-    .option('--api-key-file <file>', 'an operator API key for --server (or CERTPUSH_API_KEY); a tenant key can list its own tenant and keys, and revoke its keys')
-    .option('--data-dir <dir>', 'the existing data directory of certpush serve, opened directly; never created here [CERTPUSH_DATA_DIR]')
-    .option('--database-url <url>', 'PostgreSQL instead of the data directory\'s SQLite (the master key from CERTPUSH_MASTER_KEY or --data-dir) [DATABASE_URL]');
+    .option('--api-key-file <file>', 'an operator API key for --server (or CERTPUSH_API_KEY); a tenant key can list its own tenant and keys, and revoke its keys'));
 }
 
 /** A table of rows, columns padded to their widest cell. */

@@ -2,19 +2,15 @@
 // unique index on a digest of the token. Every device, its uniqueness and every way of finding it
 // must come through; SQLite's table is left as it was.
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { describe, it } from 'node:test';
-import { CamelCasePlugin, Kysely, Migrator, PostgresDialect, sql } from 'kysely';
-import pg from 'pg';
+import { sql } from 'kysely';
 import { isCertpushError } from '../../src/errors.ts';
 import type { ServiceContext } from '../../src/service/context.ts';
 import { notificationReport } from '../../src/service/notifications.ts';
-import { SQLITE_FILE } from '../../src/store/database.ts';
-import { type Dialect, migrationProvider } from '../../src/store/migrations.ts';
-import { nodeSqliteDialect } from '../../src/store/sqlite-dialect.ts';
-import { openStore, type Store } from '../../src/store/store.ts';
+import type { Dialect } from '../../src/store/migrations.ts';
+import type { Store } from '../../src/store/store.ts';
 import { backends } from '../fixtures/backends.ts';
-import { atEnd } from '../fixtures/pki.ts';
+import { databaseAt, type Location, openMigrated } from '../fixtures/migrations.ts';
 
 const MDM_TOKEN = 'a1'.repeat(32);
 const APNS_TOKEN = 'b2'.repeat(32);
@@ -24,14 +20,8 @@ const MPNS_URI = 'https://db3.notify.live.net/throttledthirdparty/01.00/AQHgHh';
  * A database at 0007 with two tenants. ten_a: dev_3 (MDM, enrolled as UDID-1, a delivery queued),
  * dev_1 (APNs, a result recorded), dev_2 (MPNS, invalid). ten_b: dev_4, the same MDM token as dev_3.
  */
-async function databaseBefore0009(dialect: Dialect, where: { dataDir: string; databaseUrl: string }): Promise<void> {
-  const db = new Kysely<any>({
-    dialect: dialect === 'postgres' ? new PostgresDialect({ pool: new pg.Pool({ connectionString: where.databaseUrl, max: 1 }) }) : nodeSqliteDialect(path.join(where.dataDir, SQLITE_FILE)).dialect,
-    plugins: [new CamelCasePlugin()],
-  });
-  try {
-    const { error } = await new Migrator({ db, provider: migrationProvider(dialect) }).migrateTo('0007_queue_and_results');
-    if (error) throw error;
+async function databaseBefore0009(dialect: Dialect, where: Location): Promise<void> {
+  await databaseAt(dialect, where, '0007_queue_and_results', async (db) => {
     await sql`INSERT INTO tenants (id, name, created_at) VALUES ('ten_a', 'A', 1), ('ten_b', 'B', 1)`.execute(db);
     await sql`INSERT INTO devices (id, tenant_id, platform, token, push_magic, topic, enrollment_id, created_at, updated_at, invalid_at, invalid_reason) VALUES
               ('dev_3', 'ten_a', 'mdm', ${MDM_TOKEN}, 'pm-3', 'com.apple.mgmt.External.a', 'UDID-1', 10, 11, NULL, NULL),
@@ -42,17 +32,13 @@ async function databaseBefore0009(dialect: Dialect, where: { dataDir: string; da
     const seq = sql`(SELECT seq FROM notifications WHERE id = 'ntf_1')`;
     await sql`INSERT INTO delivery_queue (id, notification_seq, next_attempt_at, updated_at, tenant_id, device_id) VALUES (7, ${seq}, 1000, 1000, 'ten_a', 'dev_3')`.execute(db);
     await sql`INSERT INTO delivery_results (notification_seq, id, updated_at, attempts, last_status, state, device_id) VALUES (${seq}, 6, 1500, 1, 200, 1, 'dev_1')`.execute(db);
-  } finally {
-    await db.destroy();
-  }
+  });
 }
 
-async function migrated(backend: { name: Dialect; location(): Promise<{ dataDir: string; databaseUrl: string }> }): Promise<Store> {
+async function migrated(backend: { name: Dialect; location(): Promise<Location> }): Promise<Store> {
   const where = await backend.location();
   await databaseBefore0009(backend.name, where);
-  const store = await openStore({ dataDir: where.dataDir, databaseUrl: where.databaseUrl || undefined });
-  atEnd(() => store.close());
-  return store;
+  return openMigrated(where);
 }
 
 for (const backend of await backends()) {

@@ -1,28 +1,17 @@
 // 0008_fanout_slices: notifications that exist at the migration were queued whole, so they get no
 // cursor — they report, feed nothing and complete as they did.
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { describe, it } from 'node:test';
-import { CamelCasePlugin, Kysely, Migrator, PostgresDialect, sql } from 'kysely';
-import pg from 'pg';
+import { sql } from 'kysely';
 import type { ServiceContext } from '../../src/service/context.ts';
 import { notificationReport } from '../../src/service/notifications.ts';
-import { SQLITE_FILE } from '../../src/store/database.ts';
-import { type Dialect, migrationProvider } from '../../src/store/migrations.ts';
-import { nodeSqliteDialect } from '../../src/store/sqlite-dialect.ts';
-import { openStore } from '../../src/store/store.ts';
+import type { Dialect } from '../../src/store/migrations.ts';
 import { backends } from '../fixtures/backends.ts';
-import { atEnd } from '../fixtures/pki.ts';
+import { databaseAt, type Location, openMigrated } from '../fixtures/migrations.ts';
 
 /** A database at 0007 with one notification to all three devices: one delivered, two queued. */
-async function databaseBefore0008(dialect: Dialect, where: { dataDir: string; databaseUrl: string }): Promise<void> {
-  const db = new Kysely<any>({
-    dialect: dialect === 'postgres' ? new PostgresDialect({ pool: new pg.Pool({ connectionString: where.databaseUrl, max: 1 }) }) : nodeSqliteDialect(path.join(where.dataDir, SQLITE_FILE)).dialect,
-    plugins: [new CamelCasePlugin()],
-  });
-  try {
-    const { error } = await new Migrator({ db, provider: migrationProvider(dialect) }).migrateTo('0007_queue_and_results');
-    if (error) throw error;
+async function databaseBefore0008(dialect: Dialect, where: Location): Promise<void> {
+  await databaseAt(dialect, where, '0007_queue_and_results', async (db) => {
     await sql`INSERT INTO tenants (id, name, created_at) VALUES ('ten_a', 'Old', 1)`.execute(db);
     await sql`INSERT INTO devices (id, tenant_id, platform, token, push_magic, created_at, updated_at) VALUES
               ('dev_1', 'ten_a', 'mdm', 't1', 'p', 1, 1), ('dev_2', 'ten_a', 'mdm', 't2', 'p', 1, 1), ('dev_3', 'ten_a', 'mdm', 't3', 'p', 1, 1)`.execute(db);
@@ -31,9 +20,7 @@ async function databaseBefore0008(dialect: Dialect, where: { dataDir: string; da
     await sql`INSERT INTO delivery_queue (id, notification_seq, tenant_id, device_id, attempts, next_attempt_at, updated_at) VALUES
               (20, ${seq}, 'ten_a', 'dev_2', 0, 1000, 1000), (21, ${seq}, 'ten_a', 'dev_3', 0, 1000, 1000)`.execute(db);
     await sql`INSERT INTO delivery_results (notification_seq, id, updated_at, attempts, state, device_id) VALUES (${seq}, 19, 1500, 1, 1, 'dev_1')`.execute(db);
-  } finally {
-    await db.destroy();
-  }
+  });
 }
 
 for (const backend of await backends()) {
@@ -41,8 +28,7 @@ for (const backend of await backends()) {
     it('leaves a notification queued before it without a cursor: it reports, feeds nothing and completes once its queue is empty', async () => {
       const where = await backend.location();
       await databaseBefore0008(backend.name, where);
-      const store = await openStore(where);
-      atEnd(() => store.close());
+      const store = await openMigrated(where);
       const n = (await store.notifications.get('ten_a', 'ntf_old'))!;
       assert.equal(n.feedCursor, null);
       const report = await notificationReport({ store } as ServiceContext, 'ten_a', 'ntf_old', { limit: 10 });

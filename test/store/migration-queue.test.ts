@@ -1,31 +1,20 @@
 // 0007_queue_and_results moves every delivery: pending rows to delivery_queue, final rows to
 // delivery_results, ids kept.
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { describe, it } from 'node:test';
-import { CamelCasePlugin, Kysely, Migrator, PostgresDialect, sql } from 'kysely';
-import pg from 'pg';
+import { sql } from 'kysely';
 import type { ServiceContext } from '../../src/service/context.ts';
 import { notificationReport } from '../../src/service/notifications.ts';
-import { SQLITE_FILE } from '../../src/store/database.ts';
-import { type Dialect, migrationProvider } from '../../src/store/migrations.ts';
-import { nodeSqliteDialect } from '../../src/store/sqlite-dialect.ts';
-import { openStore } from '../../src/store/store.ts';
+import type { Dialect } from '../../src/store/migrations.ts';
 import { backends } from '../fixtures/backends.ts';
-import { atEnd } from '../fixtures/pki.ts';
+import { databaseAt, type Location, openMigrated } from '../fixtures/migrations.ts';
 
 /**
  * A database at 0006 with two notifications: ntf_done (all final) and ntf_busy (one retrying,
  * one parked by a paused credential, one delivered). The highest id is a final row.
  */
-async function databaseBefore0007(dialect: Dialect, where: { dataDir: string; databaseUrl: string }): Promise<void> {
-  const db = new Kysely<any>({
-    dialect: dialect === 'postgres' ? new PostgresDialect({ pool: new pg.Pool({ connectionString: where.databaseUrl, max: 1 }) }) : nodeSqliteDialect(path.join(where.dataDir, SQLITE_FILE)).dialect,
-    plugins: [new CamelCasePlugin()],
-  });
-  try {
-    const { error } = await new Migrator({ db, provider: migrationProvider(dialect) }).migrateTo('0006_webhooks_and_imports');
-    if (error) throw error;
+async function databaseBefore0007(dialect: Dialect, where: Location): Promise<void> {
+  await databaseAt(dialect, where, '0006_webhooks_and_imports', async (db) => {
     await sql`INSERT INTO tenants (id, name, created_at) VALUES ('ten_a', 'Old', 1)`.execute(db);
     await sql`INSERT INTO devices (id, tenant_id, platform, token, push_magic, created_at, updated_at) VALUES
               ('dev_1', 'ten_a', 'mdm', 't1', 'p', 1, 1), ('dev_2', 'ten_a', 'mdm', 't2', 'p', 1, 1), ('dev_3', 'ten_a', 'mdm', 't3', 'p', 1, 1)`.execute(db);
@@ -39,9 +28,7 @@ async function databaseBefore0007(dialect: Dialect, where: { dataDir: string; da
               (13, ${seq('ntf_busy')}, 'ten_a', 'dev_1', 'pending', 2, 9000, 'w', 'retry', 503, 'ServiceUnavailable', 4000),
               (14, ${seq('ntf_busy')}, 'ten_a', 'dev_2', 'pending', 0, 60000, 'w', 'credential', NULL, 'CertificateExpired', 4000),
               (15, ${seq('ntf_busy')}, 'ten_a', 'dev_3', 'delivered', 1, 4000, 'w', 'delivered', 200, NULL, 4000)`.execute(db);
-  } finally {
-    await db.destroy();
-  }
+  });
 }
 
 for (const backend of await backends()) {
@@ -49,8 +36,7 @@ for (const backend of await backends()) {
     it('moves pending rows to the queue and final rows to the results, ids, reports and the queue\'s order kept', async () => {
       const where = await backend.location();
       await databaseBefore0007(backend.name, where);
-      const store = await openStore({ dataDir: where.dataDir, databaseUrl: where.databaseUrl || undefined });
-      atEnd(() => store.close());
+      const store = await openMigrated(where);
       const ctx = { store } as ServiceContext;
       const db = store.database.db;
 

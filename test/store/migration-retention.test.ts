@@ -1,28 +1,17 @@
 // 0003_retention rebuilds deliveries (notification_seq instead of notification_id) and keeps
 // every existing row, its queue state and its notification's report.
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { describe, it } from 'node:test';
-import { CamelCasePlugin, Kysely, Migrator, PostgresDialect, sql } from 'kysely';
-import pg from 'pg';
+import { sql } from 'kysely';
 import type { ServiceContext } from '../../src/service/context.ts';
 import { notificationReport } from '../../src/service/notifications.ts';
-import { SQLITE_FILE } from '../../src/store/database.ts';
-import { type Dialect, migrationProvider } from '../../src/store/migrations.ts';
-import { nodeSqliteDialect } from '../../src/store/sqlite-dialect.ts';
-import { openStore } from '../../src/store/store.ts';
+import type { Dialect } from '../../src/store/migrations.ts';
 import { backends } from '../fixtures/backends.ts';
-import { atEnd } from '../fixtures/pki.ts';
+import { databaseAt, type Location, openMigrated } from '../fixtures/migrations.ts';
 
 /** A database at 0001_initial with one notification: two delivered rows and one pending. */
-async function oldDatabase(dialect: Dialect, where: { dataDir: string; databaseUrl: string }): Promise<void> {
-  const db = new Kysely<any>({
-    dialect: dialect === 'postgres' ? new PostgresDialect({ pool: new pg.Pool({ connectionString: where.databaseUrl, max: 1 }) }) : nodeSqliteDialect(path.join(where.dataDir, SQLITE_FILE)).dialect,
-    plugins: [new CamelCasePlugin()],
-  });
-  try {
-    const { error } = await new Migrator({ db, provider: migrationProvider(dialect) }).migrateTo('0001_initial');
-    if (error) throw error;
+async function oldDatabase(dialect: Dialect, where: Location): Promise<void> {
+  await databaseAt(dialect, where, '0001_initial', async (db) => {
     await sql`INSERT INTO tenants (id, name, created_at) VALUES ('ten_a', 'Old', 1)`.execute(db);
     await sql`INSERT INTO devices (id, tenant_id, platform, token, push_magic, created_at, updated_at) VALUES
               ('dev_1', 'ten_a', 'mdm', 't1', 'p', 1, 1), ('dev_2', 'ten_a', 'mdm', 't2', 'p', 1, 1), ('dev_3', 'ten_a', 'mdm', 't3', 'p', 1, 1)`.execute(db);
@@ -31,9 +20,7 @@ async function oldDatabase(dialect: Dialect, where: { dataDir: string; databaseU
               ('ntf_old', 'ten_a', 'dev_1', 'delivered', 1, 2000, 'delivered', 200, 2000),
               ('ntf_old', 'ten_a', 'dev_2', 'delivered', 1, 2000, 'delivered', 200, 2000),
               ('ntf_old', 'ten_a', 'dev_3', 'pending', 1, 5000, 'retry', 503, 2000)`.execute(db);
-  } finally {
-    await db.destroy();
-  }
+  });
 }
 
 for (const backend of await backends()) {
@@ -41,8 +28,7 @@ for (const backend of await backends()) {
     it('keeps existing deliveries, their queue state and their report', async () => {
       const where = await backend.location();
       await oldDatabase(backend.name, where);
-      const store = await openStore({ dataDir: where.dataDir, databaseUrl: where.databaseUrl || undefined });
-      atEnd(() => store.close());
+      const store = await openMigrated(where);
       const report = await notificationReport({ store } as ServiceContext, 'ten_a', 'ntf_old', { limit: 10 });
       assert.equal(report.total, 3);
       assert.deepEqual(report.counts, { pending: 1, retrying: 1, delivered: 2, invalid: 0, rejected: 0, expired: 0, failed: 0 });
