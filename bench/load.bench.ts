@@ -90,7 +90,8 @@ async function runScenario(backend: 'sqlite' | 'postgres', pki: Awaited<ReturnTy
     // Every client connects at once; the fan-out starts once all have been answered.
     const pids = world.processes.map((p) => p.child.pid!);
     // Connections the server has not accepted yet (the listen backlog), sampled every 5 ms.
-    let backlog = sampleAcceptQueue(Number(url.port));
+    const family = url.hostname.startsWith('[') ? 6 : 4;
+    let backlog = sampleAcceptQueue(Number(url.port), family);
     const burstStarted = Date.now();
     let allAnswered!: () => void;
     const answered = new Promise<void>((resolve) => (allAnswered = resolve));
@@ -139,7 +140,7 @@ async function runScenario(backend: 'sqlite' | 'postgres', pki: Awaited<ReturnTy
     const burstBacklog = backlog.stop();
     await new Promise((res) => setTimeout(res, 1000));
 
-    backlog = sampleAcceptQueue(Number(url.port));
+    backlog = sampleAcceptQueue(Number(url.port), family);
     const cpuBefore = pids.map(cpuSeconds);
     const started = Date.now();
     const fanout = await api(world.url, fan.key, 'POST', `/v1/tenants/${fan.tid}/notifications`, { all: true, mdm: true });
