@@ -1,13 +1,16 @@
 import type { Kysely, Selectable, Updateable } from 'kysely';
+import { prepareQuery } from './prepared-query.ts';
 import type { MdmCertTable, Schema } from './schema.ts';
 import type { MdmCertStore } from './roles/credentials.ts';
 
 export type MdmCertRecord = Selectable<MdmCertTable>;
 
 export function mdmCertsRepository(db: Kysely<Schema>): MdmCertStore {
+  // Read by every MDM send and every batch the worker sends: compiled once.
+  const byTenant = prepareQuery<MdmCertRecord, 'tenantId'>(db, (param) => db.selectFrom('mdmCerts').selectAll().where('tenantId', '=', param('tenantId')));
   return {
     async get(tenantId: string): Promise<MdmCertRecord | undefined> {
-      return db.selectFrom('mdmCerts').selectAll().where('tenantId', '=', tenantId).executeTakeFirst();
+      return (await byTenant({ tenantId })).rows[0];
     },
     /** Create or change the tenant's record (one per tenant). */
     async upsert(tenantId: string, values: Omit<Updateable<MdmCertTable>, 'tenantId'>, now = Date.now()): Promise<void> {

@@ -5,6 +5,7 @@ import type { Dialect } from './migrations.ts';
 import { type DeliveryState, FINAL_STATE_CODE, type NotificationTable, type Schema } from './schema.ts';
 import type { Platform } from './devices.ts';
 import { newId } from './ids.ts';
+import { prepareStatements } from './prepared-query.ts';
 import type { QueueSignal } from './queue-signal.ts';
 
 export type Notification = Selectable<NotificationTable>;
@@ -36,6 +37,14 @@ export interface CreateOptions {
 export function notificationsRepository(db: Kysely<Schema>, dialect: Dialect, atomic?: AtomicRunner, slice = fanoutSlice()): import('./roles/delivery-queue.ts').NotificationStore {
   /** Rows this process fed since it last vacuumed the queue (PostgreSQL; see `feed`). */
   let fedSinceVacuum = 0;
+  /** A creation's compiled statements, by shape (creationStatements; at most 2 · 4 · 9 · 2 of them). */
+  const templates = new Map<string, (values: Record<string, unknown>) => CompiledQuery[]>();
+  function creationTemplate(shape: CreationShape) {
+    const key = `${shape.all}:${shape.platforms}:${shape.devices}:${shape.audit}`;
+    let template = templates.get(key);
+    if (!template) templates.set(key, (template = prepareStatements((param) => creationStatements(db, dialect, slice, shape, param))));
+    return template;
+  }
   return {
     /**
      * Create a notification and queue its deliveries, one pending row per device of its
@@ -48,80 +57,35 @@ export function notificationsRepository(db: Kysely<Schema>, dialect: Dialect, at
      */
     async create(input: NewNotification, now = Date.now(), options: CreateOptions = {}): Promise<Notification> {
       const id = newId('ntf');
-      // Deliveries point at the notification's `seq`, which SQLite numbers in a trigger after the
-      // insert: the statements below read it with a subquery (evaluated once) rather than wait for it.
-      const seqOf = db.selectFrom('notifications').select('seq').where('id', '=', id);
       const all = input.devices === 'all' && input.platforms.length > 0;
-      // No statement needs another's result in JavaScript, so the whole transaction goes to the
-      // database at once (runAtomically: on SQLite one message to its writer thread).
-      const queries: CompiledQuery[] = [db.insertInto('notifications').values({
+      const ids = input.devices === 'all' || input.platforms.length === 0 ? [] : input.devices;
+      const audit = options.audit;
+      const values: Record<string, unknown> = {
         id, tenantId: input.tenantId, idempotencyKey: input.idempotencyKey, requestHash: input.requestHash,
-        payload: input.payload, expiresAt: input.expiresAt, createdAt: now, total: 0, completedAt: null,
-        feedPlatforms: all ? input.platforms.join(',') : null,
-      }).compile()];
-      const members: Membership = { tenantId: input.tenantId, platforms: input.platforms, createdAt: now, until: null };
-      if (all) {
-        if (dialect === 'postgres') queries.push(orderedWalk(db));
-        queries.push(db.insertInto('deliveryQueue')
-          .columns(QUEUE_ROW_COLUMNS)
-          .expression(memberRows(db, seqOf, members, null, slice, now))
-          .compile());
-      } else if (input.devices !== 'all' && input.platforms.length > 0) {
-        for (const ids of chunk(input.devices, ID_BATCH)) {
-          if (ids.length === 0) continue;
-          const select = queueRowsOf(db, seqOf, input.tenantId, input.platforms, now)
-            .where('invalidAt', 'is', null)
-            .where('id', 'in', ids);
-          queries.push(db.insertInto('deliveryQueue')
-            .columns(QUEUE_ROW_COLUMNS)
-            .expression(select)
-            .compile());
-        }
-      }
-      // `total`: the rows queued — or, when the first slice came back full, every member (counted
-      // once here, so the API answers it at once) and the cursor is where the slice ended.
-      // What the statements above queued: counted from the queue's (notification_seq, id) index alone.
-      const queued = sql`(SELECT count(*) AS k FROM delivery_queue WHERE notification_seq = (${seqOf})) AS s`;
-      if (all) {
-        // Read only when the first slice came back full (CASE evaluates a subquery only when it
-        // reaches it): a fan-out that fits in one slice pays for none of them.
-        const everyMember = db.selectFrom('devices').where('tenantId', '=', input.tenantId).where('platform', 'in', input.platforms).where('invalidAt', 'is', null);
-        const greatest = sql.raw(dialect === 'postgres' ? 'GREATEST' : 'MAX');
-        queries.push(sql`
-          UPDATE notifications
-          SET fed = s.k,
-              total = CASE WHEN s.k < ${slice} THEN s.k ELSE ${greatest}(s.k, (${everyMember.select((eb) => eb.fn.countAll<number>().as('n'))})) END,
-              feed_cursor = CASE WHEN s.k < ${slice} THEN NULL ELSE (SELECT max(device_id) FROM delivery_queue WHERE notification_seq = (${seqOf})) END,
-              feed_until = CASE WHEN s.k < ${slice} THEN NULL ELSE (${everyMember.select((eb) => eb.fn.max('createdAt').as('until'))}) END
-          FROM ${queued} WHERE id = ${id}`.compile(db));
-      } else {
-        queries.push(sql`UPDATE notifications SET fed = s.k, total = s.k FROM ${queued} WHERE id = ${id}`.compile(db));
-      }
-      if (options.audit) {
+        payload: input.payload, expiresAt: input.expiresAt, now, feedPlatforms: all ? input.platforms.join(',') : null,
+      };
+      input.platforms.forEach((platform, i) => { values[`platform${i}`] = platform; });
+      ids.forEach((device, i) => { values[`device${i}`] = device; });
+      if (audit) {
         // The entry's detail names the total, which only the database knows by now: the JSON is
         // built around it (an integer's decimal text is valid JSON).
-        const { actor, action, detail = {} } = options.audit;
-        const head = `${JSON.stringify({ notificationId: id }).slice(0, -1)},"total":`;
-        const rest = JSON.stringify(detail).slice(1);
-        const tail = rest === '}' ? '}' : `,${rest}`;
-        queries.push(db.insertInto('auditLog')
-          .columns(['tenantId', 'actor', 'action', 'detail', 'at'])
-          .expression(db.selectFrom('notifications').select((eb) => [
-            eb.val(input.tenantId).as('tenantId'), eb.val(actor).as('actor'), eb.val(action).as('action'),
-            sql<string>`cast(${head} as text) || cast(total as text) || cast(${tail} as text)`.as('detail'),
-            eb.val(now).as('at'),
-          ]).where('id', '=', id))
-          .compile());
+        const rest = JSON.stringify(audit.detail ?? {}).slice(1);
+        Object.assign(values, {
+          actor: audit.actor, action: audit.action,
+          auditHead: `${JSON.stringify({ notificationId: id }).slice(0, -1)},"total":`, auditTail: rest === '}' ? '}' : `,${rest}`,
+        });
       }
+      const shape: CreationShape = { all, platforms: input.platforms.length, devices: ids.length, audit: audit !== undefined };
+      // The few shapes a send takes (one device, a handful, or all) are compiled once; a long
+      // id list is compiled for itself, its rows costing more than its compilation.
+      const queries = shape.devices <= PREPARED_DEVICES
+        ? creationTemplate(shape)(values)
+        : creationStatements(db, dialect, slice, shape, (name) => values[name]);
+      // No statement needs another's result in JavaScript, so the whole transaction goes to the
+      // database at once (runAtomically: on SQLite one message to its writer thread). The
+      // workers' wake-up (PostgreSQL's NOTIFY) commits with it, before the last statement.
       const wake = options.queue?.onCommit;
-      if (wake) queries.push(wake);
-      // Nothing to deliver: complete at once. RETURNING reads the row back in the same message.
-      queries.push(db.updateTable('notifications')
-        // PostgreSQL types a bare parameter in a CASE as text, which a BIGINT column refuses.
-        .set((eb) => ({ completedAt: eb.case().when('total', '=', 0).then(sql<number>`cast(${now} as bigint)`).else(null).end() }))
-        .where('id', '=', id)
-        .returningAll()
-        .compile());
+      if (wake) queries.splice(queries.length - 1, 0, wake);
       const results = await runAtomically(db, atomic, queries);
       const notification = camelCased(results.at(-1)!.rows[0]!) as Notification;
       // Wake the workers now rather than at their next poll. The rows are committed either way:
@@ -297,4 +261,92 @@ export function chunk<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
+}
+
+/** What decides a creation's SQL text: the values (ids, names, times) go in its parameters. */
+interface CreationShape {
+  all: boolean;
+  platforms: number;
+  /** Explicit device ids (0 for `all`). */
+  devices: number;
+  audit: boolean;
+}
+
+/** Sends to at most this many explicit devices use a compiled template (creationTemplate). */
+const PREPARED_DEVICES = 8;
+
+/**
+ * A creation's statements, the wake-up aside (`create` puts it before the last): the
+ * notification, its queue rows, its `total`, the audit entry and the completion of an empty
+ * one. `param(name)` gives each value — the value itself, or a stand-in for prepareStatements.
+ * Deliveries point at the notification's `seq`, which SQLite numbers in a trigger after the
+ * insert: the statements read it with a subquery (evaluated once) rather than wait for it.
+ */
+function creationStatements(db: Kysely<Schema>, dialect: Dialect, slice: number, shape: CreationShape, param: (name: string) => any): CompiledQuery[] {
+  const id = param('id');
+  const tenantId = param('tenantId');
+  const now = param('now');
+  const platforms = Array.from({ length: shape.platforms }, (_, i) => param(`platform${i}`));
+  const seqOf = db.selectFrom('notifications').select('seq').where('id', '=', id);
+  const queries: CompiledQuery[] = [db.insertInto('notifications').values({
+    id, tenantId, idempotencyKey: param('idempotencyKey'), requestHash: param('requestHash'),
+    payload: param('payload'), expiresAt: param('expiresAt'), createdAt: now, total: 0, completedAt: null,
+    feedPlatforms: param('feedPlatforms'),
+  }).compile()];
+  if (shape.all) {
+    const members: Membership = { tenantId, platforms, createdAt: now, until: null };
+    if (dialect === 'postgres') queries.push(orderedWalk(db));
+    queries.push(db.insertInto('deliveryQueue')
+      .columns(QUEUE_ROW_COLUMNS)
+      .expression(memberRows(db, seqOf, members, null, slice, now))
+      .compile());
+  } else if (shape.devices > 0) {
+    const ids = Array.from({ length: shape.devices }, (_, i) => param(`device${i}`));
+    for (const batch of chunk(ids, ID_BATCH)) {
+      const select = queueRowsOf(db, seqOf, tenantId, platforms, now)
+        .where('invalidAt', 'is', null)
+        .where('id', 'in', batch);
+      queries.push(db.insertInto('deliveryQueue')
+        .columns(QUEUE_ROW_COLUMNS)
+        .expression(select)
+        .compile());
+    }
+  }
+  // `total`: the rows queued — or, when the first slice came back full, every member (counted
+  // once here, so the API answers it at once) and the cursor is where the slice ended.
+  // What the statements above queued: counted from the queue's (notification_seq, id) index alone.
+  const queued = sql`(SELECT count(*) AS k FROM delivery_queue WHERE notification_seq = (${seqOf})) AS s`;
+  if (shape.all) {
+    // Read only when the first slice came back full (CASE evaluates a subquery only when it
+    // reaches it): a fan-out that fits in one slice pays for none of them.
+    const everyMember = db.selectFrom('devices').where('tenantId', '=', tenantId).where('platform', 'in', platforms).where('invalidAt', 'is', null);
+    const greatest = sql.raw(dialect === 'postgres' ? 'GREATEST' : 'MAX');
+    queries.push(sql`
+      UPDATE notifications
+      SET fed = s.k,
+          total = CASE WHEN s.k < ${slice} THEN s.k ELSE ${greatest}(s.k, (${everyMember.select((eb) => eb.fn.countAll<number>().as('n'))})) END,
+          feed_cursor = CASE WHEN s.k < ${slice} THEN NULL ELSE (SELECT max(device_id) FROM delivery_queue WHERE notification_seq = (${seqOf})) END,
+          feed_until = CASE WHEN s.k < ${slice} THEN NULL ELSE (${everyMember.select((eb) => eb.fn.max('createdAt').as('until'))}) END
+      FROM ${queued} WHERE id = ${id}`.compile(db));
+  } else {
+    queries.push(sql`UPDATE notifications SET fed = s.k, total = s.k FROM ${queued} WHERE id = ${id}`.compile(db));
+  }
+  if (shape.audit) {
+    queries.push(db.insertInto('auditLog')
+      .columns(['tenantId', 'actor', 'action', 'detail', 'at'])
+      .expression(db.selectFrom('notifications').select((eb) => [
+        eb.val(tenantId).as('tenantId'), eb.val(param('actor')).as('actor'), eb.val(param('action')).as('action'),
+        sql<string>`cast(${param('auditHead')} as text) || cast(total as text) || cast(${param('auditTail')} as text)`.as('detail'),
+        eb.val(now).as('at'),
+      ]).where('id', '=', id))
+      .compile());
+  }
+  // Nothing to deliver: complete at once. RETURNING reads the row back in the same message.
+  queries.push(db.updateTable('notifications')
+    // PostgreSQL types a bare parameter in a CASE as text, which a BIGINT column refuses.
+    .set((eb) => ({ completedAt: eb.case().when('total', '=', 0).then(sql<number>`cast(${now} as bigint)`).else(null).end() }))
+    .where('id', '=', id)
+    .returningAll()
+    .compile());
+  return queries;
 }

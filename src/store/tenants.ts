@@ -1,11 +1,14 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Schema, TenantTable } from './schema.ts';
 import { newId } from './ids.ts';
+import { prepareQuery } from './prepared-query.ts';
 import type { TenantStore } from './roles/tenants.ts';
 
 export type Tenant = Selectable<TenantTable>;
 
 export function tenantsRepository(db: Kysely<Schema>): TenantStore {
+  // Asked by most tenant-scoped requests: compiled once.
+  const byId = prepareQuery<Tenant, 'id'>(db, (param) => db.selectFrom('tenants').selectAll().where('id', '=', param('id')));
   return {
     async create(name: string, now = Date.now()): Promise<Tenant> {
       const tenant: Tenant = { id: newId('ten'), name, createdAt: now, pausedReason: null, pausedAt: null };
@@ -13,7 +16,7 @@ export function tenantsRepository(db: Kysely<Schema>): TenantStore {
       return tenant;
     },
     async get(id: string): Promise<Tenant | undefined> {
-      return db.selectFrom('tenants').selectAll().where('id', '=', id).executeTakeFirst();
+      return (await byId({ id })).rows[0];
     },
     async getByName(name: string): Promise<Tenant | undefined> {
       return db.selectFrom('tenants').selectAll().where('name', '=', name).executeTakeFirst();

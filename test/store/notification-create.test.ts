@@ -30,6 +30,31 @@ for (const backend of await backends()) {
       stop();
     });
 
+    it('queues each send for its own devices, whether its shape was compiled before (up to 8 ids) or is compiled for itself', async () => {
+      const store = await backend.open();
+      const tenants = [await store.tenants.create('First'), await store.tenants.create('Second')];
+      const devices = await Promise.all(tenants.map((t, n) => store.devices.upsertMany(t.id, Array.from({ length: 12 }, (_, i) => ({ platform: 'mdm' as const, token: `${n}${i}`.padStart(64, 'd'), pushMagic: 'pm' })))));
+      // The same shapes twice over, with other tenants, devices, keys and times: nothing of a
+      // first call may stay in the statements of the next.
+      for (const count of [1, 8, 9, 1, 8, 9]) {
+        for (const [n, tenant] of tenants.entries()) {
+          const ids = devices[n]!.slice(0, count).map((d) => d.id);
+          const at = 1000 + count * 10 + n;
+          const created = await store.notifications.create({ tenantId: tenant.id, idempotencyKey: `k${count}-${n}-${at}-${Math.random()}`, requestHash: `h${count}`, payload: `{"n":${count}}`, expiresAt: at + 60_000, platforms: ['mdm'], devices: ids }, at, { audit: { actor: `a${n}`, action: 'notification.sent', detail: { count } } });
+          assert.equal(created.total, count);
+          assert.equal(created.tenantId, tenant.id);
+          assert.equal(created.createdAt, at);
+          assert.equal(created.expiresAt, at + 60_000);
+          assert.equal(created.payload, `{"n":${count}}`);
+          const queued = await store.notifications.results(created.seq, 0, 50);
+          assert.deepEqual(queued.map((r) => r.deviceId).sort(), [...ids].sort());
+          const entry = (await store.audit.list(tenant.id)).find((e) => (e.detail as { notificationId?: string }).notificationId === created.id);
+          assert.deepEqual(entry?.detail, { notificationId: created.id, total: count, count });
+          assert.equal(entry?.actor, `a${n}`);
+        }
+      }
+    });
+
     it('rolls the audit entry back with the notification when the transaction fails', async () => {
       const store = await backend.open();
       const tenant = await store.tenants.create('Refused');
