@@ -1,5 +1,6 @@
-import type { Kysely, Selectable, SelectQueryBuilder } from 'kysely';
+import { type Kysely, type Selectable, type SelectQueryBuilder, sql } from 'kysely';
 import { CertpushError } from '../errors.ts';
+import { deviceJson } from './device-json.ts';
 import { type DeviceTokenKey, deviceTokenKey } from './device-token-key.ts';
 import type { Dialect } from './migrations.ts';
 import type { DeviceTable, Schema } from './schema.ts';
@@ -59,6 +60,17 @@ function upsert(db: Kysely<Schema>, key: DeviceTokenKey, tenantId: string, input
 function refuseCollision(tenantId: string, inputs: DeviceInput[], written: ReadonlySet<string> | null): never {
   const lost = written ? inputs.find((d) => !written.has(`${d.platform}\u0000${d.token}`)) : undefined;
   throw new CertpushError('DEVICE_TOKEN_COLLISION', `${lost ? `The ${lost.platform} token "${lost.token}"` : 'A token of this batch'} has the same digest as another device's token of tenant ${tenantId}, so it cannot be stored beside it (nothing was merged). Register it again after removing the other device, or report it: it means the token index needs a wider digest.`);
+}
+
+/** A page of devices as the API shows them, as JSON the database wrote (`pageJson`). */
+export interface DevicePageJson {
+  /** A JSON array of the page's devices, each as server/views.ts deviceView shows it. */
+  items: string;
+  /** There are devices after this page. */
+  more: boolean;
+  /** The page's last device id (null for an empty page). */
+  last: string | null;
+  count: { total: number; invalid: number };
 }
 
 type ListParam = 'tenantId' | 'platform' | 'search' | 'enrollmentId' | 'after' | 'limit';
@@ -122,6 +134,34 @@ export function devicesRepository(db: Kysely<Schema>, dialect: Dialect): DeviceS
     const shape = shapeOf(filter);
     let query = countedQueries.get(shape);
     if (!query) countedQueries.set(shape, (query = prepareRawQuery<ListParam>(db, listing(filter, true))));
+    return query;
+  }
+  /**
+   * A page as the API shows it, written by the database (device-json.ts), in one statement: of
+   * the first `limit` rows (one more than the page, to know whether a next page exists) the
+   * JSON of those up to `bound`, their last id, how many rows there were, and the tenant's
+   * counts. `bound` is the page's last row (OFFSET page size − 1); when there are fewer rows,
+   * all of them are the page.
+   */
+  const jsonQueries = new Map<string, ReturnType<typeof prepareRawQuery<ListParam | 'offset'>>>();
+  const pageJson = sql<string>`'[' || coalesce(${sql.raw(dialect === 'postgres' ? 'string_agg' : 'group_concat')}(${deviceJson(dialect)}, ',' ORDER BY id)
+    FILTER (WHERE id <= coalesce((SELECT id FROM bound), id)), '') || ']'`;
+  function jsonQuery(filter: DeviceFilter) {
+    const shape = shapeOf(filter);
+    let query = jsonQueries.get(shape);
+    if (!query) {
+      jsonQueries.set(shape, (query = prepareRawQuery<ListParam | 'offset'>(db, (param) => db
+        .with('page', () => listing(filter, false)(param))
+        .with('bound', (qc) => qc.selectFrom('page').select('id').orderBy('id').limit(1).offset(param('offset')))
+        .selectFrom('page')
+        .select((eb) => [
+          pageJson.as('items'),
+          eb.fn.countAll<number>().as('rows'),
+          sql<string | null>`max(id) FILTER (WHERE id <= coalesce((SELECT id FROM bound), id))`.as('last'),
+          eb.selectFrom('devices as counted').select((inner) => inner.fn.countAll<number>().as('n')).where('counted.tenantId', '=', param('tenantId')).as('pageTotal'),
+          eb.selectFrom('devices as counted').select((inner) => inner.fn.count<number>('counted.invalidAt').as('n')).where('counted.tenantId', '=', param('tenantId')).as('pageInvalid'),
+        ]))));
+    }
     return query;
   }
   const listValues = (tenantId: string, filter: DeviceFilter): Record<ListParam, unknown> => ({
@@ -198,6 +238,13 @@ export function devicesRepository(db: Kysely<Schema>, dialect: Dialect): DeviceS
       if (counted.length === 0) return { rows: [], count: await this.count(tenantId) };
       const count = { total: Number(counted[0]!.page_total), invalid: Number(counted[0]!.page_invalid) };
       return { rows: counted.map(deviceOfRow), count };
+    },
+    async pageJson(tenantId: string, filter: DeviceFilter): Promise<DevicePageJson> {
+      const [row] = (await jsonQuery(filter)({ ...listValues(tenantId, { ...filter, limit: filter.limit + 1 }), offset: filter.limit - 1 })).rows;
+      return {
+        items: row!.items as string, more: Number(row!.rows) > filter.limit, last: (row!.last as string | null) ?? null,
+        count: { total: Number(row!.page_total), invalid: Number(row!.page_invalid) },
+      };
     },
     async count(tenantId: string): Promise<{ total: number; invalid: number }> {
       const row = (await countQuery({ tenantId })).rows[0]!;

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServiceContext } from '../../service/context.ts';
-import { deleteDevice, getDevice, importDevices, listDevices, registerDevice } from '../../service/devices.ts';
+import { deleteDevice, getDevice, importDevices, listDevicesJson, registerDevice } from '../../service/devices.ts';
 import { unprocessable } from '../../service/errors.ts';
 import { actorOf, requireTenantAccess } from '../auth.ts';
 import { deviceView } from '../views.ts';
@@ -76,12 +76,13 @@ export function deviceRoutes(app: FastifyInstance, ctx: ServiceContext): void {
       },
       response: { 200: json('DevicePage', 'A page of devices, oldest first'), ...problems(404) },
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     const { tid } = request.params as { tid: string };
     requireTenantAccess(request, tid);
     const q = request.query as { platform?: 'mdm' | 'apns' | 'mpns'; status?: 'active' | 'invalid'; search?: string; enrollmentId?: string; cursor?: string; limit: number };
-    const page = await listDevices(ctx, tid, { platform: q.platform, status: q.status, search: q.search, enrollmentId: q.enrollmentId, after: q.cursor, limit: q.limit });
-    return { items: page.items.map(deviceView), nextCursor: page.nextCursor, total: page.total };
+    const body = await listDevicesJson(ctx, tid, { platform: q.platform, status: q.status, search: q.search, enrollmentId: q.enrollmentId, after: q.cursor, limit: q.limit });
+    // Already JSON: Fastify sends a string with a JSON content type as it is.
+    return reply.type('application/json; charset=utf-8').send(body);
   });
 
   app.get('/v1/tenants/:tid/devices/:id', { schema: { operationId: 'getDevice', summary: 'One device: its token, status and when it was last updated', tags: ['devices'], params: deviceParams, response: { 200: json('Device', 'The device'), ...problems(404) } } }, async (request) => {

@@ -1,4 +1,4 @@
-import type { Device, DeviceFilter, DeviceInput } from '../devices.ts';
+import type { Device, DeviceFilter, DeviceInput, DevicePageJson } from '../devices.ts';
 import type { AppliedChange, EnrollmentChange } from '../enrollments.ts';
 
 /**
@@ -17,6 +17,8 @@ export interface DeviceStore {
   list(tenantId: string, filter: DeviceFilter): Promise<Device[]>;
   /** `list` and `count` in one database round trip. */
   page(tenantId: string, filter: DeviceFilter): Promise<{ rows: Device[]; count: { total: number; invalid: number } }>;
+  /** `page` (without the extra row: `filter.limit` is the page size) as the API shows it, as JSON text the database wrote. */
+  pageJson(tenantId: string, filter: DeviceFilter): Promise<DevicePageJson>;
   count(tenantId: string): Promise<{ total: number; invalid: number }>;
   remove(tenantId: string, id: string): Promise<boolean>;
   /**
