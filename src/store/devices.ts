@@ -75,20 +75,6 @@ export interface DevicePageJson {
 
 type ListParam = 'tenantId' | 'platform' | 'search' | 'enrollmentId' | 'after' | 'limit';
 
-/**
- * A device from a row as the database names its columns (prepareRawQuery): one object built
- * with every field, rather than the CamelCasePlugin's copy and then one without the counts. A
- * column added to DeviceTable fails to compile here until it is read.
- */
-function deviceOfRow(row: Record<string, unknown>): Device {
-  return {
-    id: row.id as string, tenantId: row.tenant_id as string, platform: row.platform as Platform, token: row.token as string,
-    pushMagic: row.push_magic as string | null, topic: row.topic as string | null, enrollmentId: row.enrollment_id as string | null,
-    createdAt: Number(row.created_at), updatedAt: Number(row.updated_at),
-    invalidAt: row.invalid_at === null ? null : Number(row.invalid_at), invalidReason: row.invalid_reason as string | null,
-  };
-}
-
 /** Let the event loop run: node:sqlite statements are synchronous, so awaiting them never does. */
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -97,22 +83,10 @@ export function devicesRepository(db: Kysely<Schema>, dialect: Dialect): DeviceS
   // The device listing and its count answer most API requests (a console page, an MDM server's
   // sync): compiled once, not per request.
   const listQueries = new Map<string, ReturnType<typeof prepareQuery<Device, ListParam>>>();
-  const countedQueries = new Map<string, ReturnType<typeof prepareRawQuery<ListParam>>>();
-  /** The listing for the filters `filter` gives, with the counts or not (at most 2^5 · 3 shapes each). */
-  function listing(filter: DeviceFilter, withCounts: boolean) {
+  /** The listing for the filters `filter` gives (at most 2^5 · 3 shapes). */
+  function listing(filter: DeviceFilter) {
     return (param: (name: ListParam) => any) => {
       let q = db.selectFrom('devices').selectAll() as unknown as SelectQueryBuilder<Schema, 'devices', Device>;
-      // With the counts: two uncorrelated scalar subqueries, which both databases evaluate
-      // once per statement (SQLite's ONCE, PostgreSQL's InitPlan) while the page itself still
-      // reads the first rows of the (tenant, id) index. (The counts as a derived table joined
-      // to the page made SQLite rerun the aggregate for every row it looked at: 1,000 counts
-      // per listing, measured at 25× the reader's time.)
-      if (withCounts) {
-        q = q.select((eb) => [
-          eb.selectFrom('devices as counted').select((inner) => inner.fn.countAll<number>().as('n')).where('counted.tenantId', '=', param('tenantId')).as('pageTotal'),
-          eb.selectFrom('devices as counted').select((inner) => inner.fn.count<number>('counted.invalidAt').as('n')).where('counted.tenantId', '=', param('tenantId')).as('pageInvalid'),
-        ]) as unknown as typeof q;
-      }
       q = q.where('tenantId', '=', param('tenantId'));
       if (filter.platform) q = q.where('platform', '=', param('platform'));
       if (filter.status === 'active') q = q.where('invalidAt', 'is', null);
@@ -127,13 +101,7 @@ export function devicesRepository(db: Kysely<Schema>, dialect: Dialect): DeviceS
   function listQuery(filter: DeviceFilter) {
     const shape = shapeOf(filter);
     let query = listQueries.get(shape);
-    if (!query) listQueries.set(shape, (query = prepareQuery<Device, ListParam>(db, listing(filter, false))));
-    return query;
-  }
-  function countedQuery(filter: DeviceFilter) {
-    const shape = shapeOf(filter);
-    let query = countedQueries.get(shape);
-    if (!query) countedQueries.set(shape, (query = prepareRawQuery<ListParam>(db, listing(filter, true))));
+    if (!query) listQueries.set(shape, (query = prepareQuery<Device, ListParam>(db, listing(filter))));
     return query;
   }
   /**
@@ -142,22 +110,28 @@ export function devicesRepository(db: Kysely<Schema>, dialect: Dialect): DeviceS
    * JSON of those up to `bound`, their last id, how many rows there were, and the tenant's
    * counts. `bound` is the page's last row (OFFSET page size − 1); when there are fewer rows,
    * all of them are the page.
+   *
+   * The counts are two uncorrelated scalar subqueries, which both databases evaluate once per
+   * statement (SQLite's ONCE, PostgreSQL's InitPlan) while the page itself still reads the
+   * first rows of the (tenant, id) index. (The counts as a derived table joined to the page
+   * made SQLite rerun the aggregate for every row it looked at: 1,000 counts per listing,
+   * measured at 25× the reader's time.)
    */
   const jsonQueries = new Map<string, ReturnType<typeof prepareRawQuery<ListParam | 'offset'>>>();
-  const pageJson = sql<string>`'[' || coalesce(${sql.raw(dialect === 'postgres' ? 'string_agg' : 'group_concat')}(${deviceJson(dialect)}, ',' ORDER BY id)
-    FILTER (WHERE id <= coalesce((SELECT id FROM bound), id)), '') || ']'`;
+  const onPage = sql`FILTER (WHERE id <= coalesce((SELECT id FROM bound), id))`;
+  const pageJson = sql<string>`'[' || coalesce(${sql.raw(dialect === 'postgres' ? 'string_agg' : 'group_concat')}(${deviceJson(dialect)}, ',' ORDER BY id) ${onPage}, '') || ']'`;
   function jsonQuery(filter: DeviceFilter) {
     const shape = shapeOf(filter);
     let query = jsonQueries.get(shape);
     if (!query) {
       jsonQueries.set(shape, (query = prepareRawQuery<ListParam | 'offset'>(db, (param) => db
-        .with('page', () => listing(filter, false)(param))
+        .with('page', () => listing(filter)(param))
         .with('bound', (qc) => qc.selectFrom('page').select('id').orderBy('id').limit(1).offset(param('offset')))
         .selectFrom('page')
         .select((eb) => [
           pageJson.as('items'),
           eb.fn.countAll<number>().as('rows'),
-          sql<string | null>`max(id) FILTER (WHERE id <= coalesce((SELECT id FROM bound), id))`.as('last'),
+          sql<string | null>`max(id) ${onPage}`.as('last'),
           eb.selectFrom('devices as counted').select((inner) => inner.fn.countAll<number>().as('n')).where('counted.tenantId', '=', param('tenantId')).as('pageTotal'),
           eb.selectFrom('devices as counted').select((inner) => inner.fn.count<number>('counted.invalidAt').as('n')).where('counted.tenantId', '=', param('tenantId')).as('pageInvalid'),
         ]))));
@@ -226,18 +200,6 @@ export function devicesRepository(db: Kysely<Schema>, dialect: Dialect): DeviceS
     },
     async list(tenantId: string, filter: DeviceFilter): Promise<Device[]> {
       return (await listQuery(filter)(listValues(tenantId, filter))).rows;
-    },
-    /**
-     * A page as `list` gives it and the tenant's device counts (as `count`), in one statement,
-     * so a listing is one database round trip instead of two — on PostgreSQL two process
-     * wake-ups, on SQLite two messages to the reader thread. A page with no rows carries no
-     * counts, and asks for them separately.
-     */
-    async page(tenantId: string, filter: DeviceFilter): Promise<{ rows: Device[]; count: { total: number; invalid: number } }> {
-      const counted = (await countedQuery(filter)(listValues(tenantId, filter))).rows;
-      if (counted.length === 0) return { rows: [], count: await this.count(tenantId) };
-      const count = { total: Number(counted[0]!.page_total), invalid: Number(counted[0]!.page_invalid) };
-      return { rows: counted.map(deviceOfRow), count };
     },
     async pageJson(tenantId: string, filter: DeviceFilter): Promise<DevicePageJson> {
       const [row] = (await jsonQuery(filter)({ ...listValues(tenantId, { ...filter, limit: filter.limit + 1 }), offset: filter.limit - 1 })).rows;

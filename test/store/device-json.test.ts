@@ -42,16 +42,16 @@ for (const backend of await backends()) {
       const ids = (await store.devices.list(tenant.id, { limit: 10 })).map((d) => d.id);
       for (const after of ids.slice(0, 3)) filters.push({ limit: 2, after });
       for (const filter of filters) {
-        const expected = await store.devices.page(tenant.id, { ...filter, limit: filter.limit + 1 });
-        const views = expected.rows.slice(0, filter.limit).map(deviceView);
+        const rows = await store.devices.list(tenant.id, { ...filter, limit: filter.limit + 1 });
+        const views = rows.slice(0, filter.limit).map(deviceView);
         const got = await store.devices.pageJson(tenant.id, filter);
         const items = JSON.parse(got.items) as Array<Record<string, unknown>>;
         const what = JSON.stringify(filter);
         assert.deepEqual(items, views, what);
         assert.deepEqual(items.map((i) => Object.keys(i)), views.map((v) => Object.keys(v)), `key order, ${what}`);
-        assert.equal(got.more, expected.rows.length > filter.limit, what);
+        assert.equal(got.more, rows.length > filter.limit, what);
         assert.equal(got.last, views.at(-1)?.id ?? null, what);
-        assert.deepEqual(got.count, views.length > 0 ? expected.count : await store.devices.count(tenant.id), what);
+        assert.deepEqual(got.count, await store.devices.count(tenant.id), what);
       }
       // Plain ASCII comes out byte for byte as JSON.stringify writes it.
       const plain = await store.devices.pageJson(tenant.id, { limit: 1 });

@@ -56,7 +56,7 @@ for (const backend of await backends()) {
       const first = await store.devices.list('ten_a', { limit: 2 });
       assert.deepEqual(first.map((d) => d.id), ['dev_1', 'dev_2']);
       assert.deepEqual((await store.devices.list('ten_a', { limit: 2, after: 'dev_2' })).map((d) => d.id), ['dev_3']);
-      assert.deepEqual((await store.devices.page('ten_a', { limit: 1, after: 'dev_1' })).count, { total: 3, invalid: 1 });
+      assert.deepEqual((await store.devices.pageJson('ten_a', { limit: 1, after: 'dev_1' })).count, { total: 3, invalid: 1 });
       assert.deepEqual(await store.devices.count('ten_b'), { total: 1, invalid: 0 });
     });
 

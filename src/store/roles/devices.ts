@@ -15,9 +15,7 @@ export interface DeviceStore {
   existing(tenantId: string, ids: string[]): Promise<Device[]>;
   /** One page in id order (`filter.after` is the previous page's last id). */
   list(tenantId: string, filter: DeviceFilter): Promise<Device[]>;
-  /** `list` and `count` in one database round trip. */
-  page(tenantId: string, filter: DeviceFilter): Promise<{ rows: Device[]; count: { total: number; invalid: number } }>;
-  /** `page` (without the extra row: `filter.limit` is the page size) as the API shows it, as JSON text the database wrote. */
+  /** A page as `list` gives it (`filter.limit` is the page size) as the API shows it, with `count`, as JSON text the database wrote: one round trip. */
   pageJson(tenantId: string, filter: DeviceFilter): Promise<DevicePageJson>;
   count(tenantId: string): Promise<{ total: number; invalid: number }>;
   remove(tenantId: string, id: string): Promise<boolean>;
