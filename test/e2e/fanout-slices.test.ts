@@ -48,6 +48,10 @@ for (const backend of await backends()) {
 
     it('resumes a fan-out stopped between slices in the service started after it, sending nothing twice', async () => {
       const world = await startWorld(backend, { config: { workerBatchSize: BATCH } });
+      // Each answer 20 ms late: the fan-out takes ~20 rounds of at least that, so the service
+      // is stopped well before its end (polled every 100 ms, a fast machine once finished all
+      // 200 between the poll and the stop).
+      world.apns.setFaults({ slowResponseMs: 20 });
       const tenant = await onboardTenant(world, 'Resumed');
       await importDevices(world, tenant, 200, 'b');
       const sent = await world.api(tenant.key, 'POST', `/v1/tenants/${tenant.tid}/notifications`, { all: true, mdm: true });
