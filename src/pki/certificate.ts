@@ -3,6 +3,7 @@ import { CertpushError } from '../errors.ts';
 import { readTlv } from './der.ts';
 import { describeKey, type KeyInfo } from './key.ts';
 import { type DistinguishedName, nameField, readName } from './name.ts';
+import { ownCopy } from './own-copy.ts';
 import { looksLikePem, parsePem, pemOrDer, toPem } from './pem.ts';
 import { algorithmName, x509 } from './x509.ts';
 
@@ -103,7 +104,8 @@ function parseUncached(der: Uint8Array, fingerprint: string): Certificate {
     const aki = cert.getExtension(x509.AuthorityKeyIdentifierExtension);
     const spki = node.publicKey.export({ format: 'der', type: 'spki' });
     return {
-      der: Buffer.from(der),
+      // Kept in the cache for as long as the certificate is in use: its own bytes, not a pool slab's.
+      der: ownCopy(der),
       subject,
       issuer,
       commonName: nameField(subject, 'CN'),

@@ -122,6 +122,14 @@ describe('an MDM push certificate from the test PKI', () => {
     assert.equal(push.fingerprintSha256, opensslFingerprint(pushPath));
   });
 
+  it('keeps its DER in a buffer of its own, not in a slab of Node\'s shared Buffer pool', () => {
+    // Parsed certificates are cached for as long as a session uses them; a 1.5 KB slice would
+    // keep its whole 64 KB slab resident.
+    const parsed = parseCertificate(fs.readFileSync(pushPath, 'utf8'));
+    assert.equal(parsed.der.buffer.byteLength, parsed.der.length);
+    assert.equal(crypto.hash('sha256', parsed.der, 'hex'), push.fingerprintSha256);
+  });
+
   it('has the serial number openssl shows', () => {
     const shown = openssl(['x509', '-in', pushPath, '-noout', '-serial']).trim().split('=')[1]!;
     assert.equal(BigInt(`0x${push.serialNumber}`), BigInt(`0x${shown}`));

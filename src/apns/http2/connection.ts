@@ -112,6 +112,14 @@ const MAX_QUEUED_ANSWERS = 1000;
 const PEER_CLOSED_KEPT = 256;
 /** How long our GOAWAY may take to leave before the socket is destroyed anyway. */
 const LINGER_MS = 1000;
+/**
+ * ALPN's "h2" in wire form, given to Node as a DataView on purpose. Node copies what it is
+ * given and keeps the copy for the socket's life; an array or a Buffer is copied into a slice of
+ * its shared 64 KB Buffer pool, so each long-lived session kept a whole slab resident (28 slabs,
+ * 1.75 MB, in a heap snapshot of the service benchmark with 100 sessions). A DataView is
+ * copied into an ArrayBuffer of its own, 3 bytes. Node documents DataView for ALPNProtocols.
+ */
+const H2_ALPN = new DataView(Uint8Array.of(2, 0x68, 0x32).buffer);
 
 class OpenStream<L extends StreamListener> implements ResponseProgress {
   readonly id: number;
@@ -214,7 +222,7 @@ export class Http2ClientConnection<L extends StreamListener = StreamListener> {
         host: options.host,
         port: options.port,
         servername: options.servername,
-        ALPNProtocols: ['h2'],
+        ALPNProtocols: H2_ALPN,
       });
       this.#socket = socket;
       socket.once('secureConnect', () => {

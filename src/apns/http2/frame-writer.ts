@@ -31,7 +31,9 @@ export function chunkSize(burst: number, needed: number): number {
  */
 export class FrameWriter {
   readonly #sink: (chunk: Buffer) => void;
-  #out = Buffer.allocUnsafe(MIN_CHUNK);
+  // allocUnsafeSlow: a buffer of its own. Below 32 KB allocUnsafe gives a slice of Node's shared
+  // 64 KB pool, and a session's buffer lives as long as the session: each kept a whole slab.
+  #out = Buffer.allocUnsafeSlow(MIN_CHUNK);
   #start = 0;
   #pos = 0;
   /** The most bytes one flush handed over since this buffer was made, the demand its successor is sized for. */
@@ -60,7 +62,7 @@ export class FrameWriter {
       const written = this.#pos - this.#start;
       this.#emit();
       this.#split += written;
-      this.#out = Buffer.allocUnsafe(chunkSize(Math.max(this.#burst, this.#split + bytes), bytes));
+      this.#out = Buffer.allocUnsafeSlow(chunkSize(Math.max(this.#burst, this.#split + bytes), bytes));
       this.#burst = 0;
       this.#start = 0;
       this.#pos = 0;

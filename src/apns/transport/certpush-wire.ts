@@ -3,6 +3,7 @@
 import { type CloseCause as WireCloseCause, describeCause } from '../http2/close-cause.ts';
 import { Http2ClientConnection, type StreamListener } from '../http2/connection.ts';
 import { literalFieldMaxBytes, literalFieldName, writeIndexedField, writeLiteralField, writeLiteralValue } from '../http2/hpack.ts';
+import { ownCopy } from '../../pki/own-copy.ts';
 import type { PreparedRequest } from '../notification.ts';
 import { DEVICE_PATH_PREFIX } from '../request-rules.ts';
 import { localCause, protocolErrorCause, socketCause } from './close-cause.ts';
@@ -175,9 +176,3 @@ const APNS_COLLAPSE_ID = literalFieldName('apns-collapse-id');
 /** Upper bound of the request fields' bytes besides token, topic and collapse id: six names of at most 16 bytes with their length prefixes, `/3/device/`, a 36-byte apns-id, push type, priority and expiration. */
 const REQUEST_FIELDS_MAX_BYTES = 256;
 
-/** `bytes` in a buffer of its own (not a slice of Node's shared pool), for buffers a session keeps. */
-function ownCopy(bytes: Buffer): Buffer {
-  const copy = Buffer.allocUnsafeSlow(bytes.length);
-  bytes.copy(copy);
-  return copy;
-}
