@@ -111,7 +111,10 @@ for (const transport of transports()) {
     const stats = await server.stop();
     assertOutcomes(report.tally.warmup, { retry: 1 }, 1);
     assertOutcomes(report.tally.main, { accepted: 100 }, 100);
-    assert.deepEqual(stats.client_goaways, [1, 0], 'GOAWAY PROTOCOL_ERROR on the first connection, GOAWAY NO_ERROR when close() ended the second');
+    // Seen twice, under load (a full npm test; 1 of 36 runs beside three busy loops): [0], the
+    // first connection's GOAWAY not recorded. Not explained yet: the message carries what the
+    // server saw, to tell the next one apart.
+    assert.deepEqual(stats.client_goaways, [1, 0], `GOAWAY PROTOCOL_ERROR on the first connection, GOAWAY NO_ERROR when close() ended the second (server saw ${stats.connections} connections, protocol errors ${JSON.stringify(stats.protocol_errors)}, ${stats.connections_with_client_goaway} with a client GOAWAY)`);
   });
 
   test(`[${t}] python-h2 padding every DATA frame: 67 answers 400 BadDeviceToken are invalid, 133 accepted`, { skip }, async () => {
