@@ -1,9 +1,9 @@
 // The transport over certpush's own HTTP/2 wire (../http2/): request header blocks are written
 // straight into the connection's output buffer, with the fixed fields HPACK-encoded once.
+import { ownCopy } from '../../pki/own-copy.ts';
 import { type CloseCause as WireCloseCause, describeCause } from '../http2/close-cause.ts';
 import { Http2ClientConnection, type StreamListener } from '../http2/connection.ts';
 import { literalFieldMaxBytes, literalFieldName, writeIndexedField, writeLiteralField, writeLiteralValue } from '../http2/hpack.ts';
-import { ownCopy } from '../../pki/own-copy.ts';
 import type { PreparedRequest } from '../notification.ts';
 import { DEVICE_PATH_PREFIX } from '../request-rules.ts';
 import { localCause, protocolErrorCause, socketCause } from './close-cause.ts';
