@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { type AtomicRunner, runAtomically } from './atomic.ts';
 import type { Dialect } from './migrations.ts';
 import { chunk } from './notifications.ts';
@@ -72,26 +72,7 @@ export function deliveriesRepository(db: Kysely<Schema>, dialect: Dialect, atomi
   /** Lease up to `share` due rows of each of `tenants` until `leaseEnd`, with what sending them needs. */
   async function claimShares(tenants: string[], share: number, now: number, leaseEnd: number): Promise<ClaimedDelivery[]> {
     if (dialect === 'postgres') {
-      // One statement claims and reads what sending needs. Its commit does not wait for the
-      // WAL flush (synchronous_commit off for this transaction only, set in the statement so
-      // it needs no BEGIN): a claim lost to a database crash leaves its rows due as they were,
-      // sent again by whoever claims them next — the at-least-once a worker's crash already
-      // gives — and it takes a disk flush (several ms) off every push's way to APNs.
-      const { rows } = await sql<ClaimedDelivery>`
-        WITH claimed AS (
-          UPDATE delivery_queue q SET leased_until = ${leaseEnd}
-          FROM unnest(${tenants}::text[]) AS t(tenant_id)
-          CROSS JOIN LATERAL delivery_queue_claimable(t.tenant_id, ${now}, ${share}) AS d(id)
-          WHERE q.id = d.id AND (SELECT set_config('synchronous_commit', 'off', true)) = 'off'
-          RETURNING q.id, q.notification_seq, q.tenant_id, q.device_id, q.attempts
-        )
-        SELECT c.id, n.id AS notification_id, c.tenant_id, c.device_id, c.attempts,
-               dv.platform, dv.token, dv.push_magic, dv.topic, dv.invalid_at AS device_invalid_at,
-               n.payload, n.expires_at, n.created_at AS notification_created_at
-        FROM claimed c
-        JOIN notifications n ON n.seq = c.notification_seq
-        LEFT JOIN devices dv ON dv.tenant_id = c.tenant_id AND dv.id = c.device_id
-        ORDER BY c.id`.execute(db);
+      const { rows } = await postgresClaim(tenants, share, now, leaseEnd).execute(db);
       return rows.map((r) => ({ ...r, id: Number(r.id) }));
     }
     // One process owns an SQLite database: one statement per tenant, all in one transaction
@@ -247,6 +228,40 @@ export function deliveriesRepository(db: Kysely<Schema>, dialect: Dialect, atomi
       return Number(row.n);
     },
   };
+}
+
+/**
+ * PostgreSQL's claim: lease up to `share` due rows of each of `tenants` and read what sending
+ * them needs, in one statement (exported so a test can EXPLAIN it).
+ */
+export function postgresClaim(tenants: string[], share: number, now: number, leaseEnd: number): RawBuilder<ClaimedDelivery> {
+  // One statement claims and reads what sending needs. Its commit does not wait for the
+  // WAL flush (synchronous_commit off for this transaction only, set in the statement so
+  // it needs no BEGIN): a claim lost to a database crash leaves its rows due as they were,
+  // sent again by whoever claims them next — the at-least-once a worker's crash already
+  // gives — and it takes a disk flush (several ms) off every push's way to APNs.
+  //
+  // The update finds its rows by `id = ANY(ARRAY(…))`, lookups in the primary key, not by
+  // joining the claimable ids to the queue: with the function's ROWS 100 estimate a
+  // 64-tenant claim looked like 6,400 rows to the planner, which then hashed the whole
+  // queue to join them, a scan of every queued row on every claim (measured with 100,000
+  // rows queued and 1,024 claimed: 41 ms, 30 of them the scan; 13 ms by the key).
+  return sql<ClaimedDelivery>`
+    WITH claimed AS (
+      UPDATE delivery_queue q SET leased_until = ${leaseEnd}
+      WHERE q.id = ANY(ARRAY(
+              SELECT d.id FROM unnest(${tenants}::text[]) AS t(tenant_id)
+              CROSS JOIN LATERAL delivery_queue_claimable(t.tenant_id, ${now}, ${share}) AS d(id)))
+        AND (SELECT set_config('synchronous_commit', 'off', true)) = 'off'
+      RETURNING q.id, q.notification_seq, q.tenant_id, q.device_id, q.attempts
+    )
+    SELECT c.id, n.id AS notification_id, c.tenant_id, c.device_id, c.attempts,
+           dv.platform, dv.token, dv.push_magic, dv.topic, dv.invalid_at AS device_invalid_at,
+           n.payload, n.expires_at, n.created_at AS notification_created_at
+    FROM claimed c
+    JOIN notifications n ON n.seq = c.notification_seq
+    LEFT JOIN devices dv ON dv.tenant_id = c.tenant_id AND dv.id = c.device_id
+    ORDER BY c.id`;
 }
 
 /** A result's class as stored: null when it is the state's own name (a delivered row's "delivered"). */

@@ -2,8 +2,10 @@
 // delivery_queue until its outcome is final, then moves to delivery_results exactly once.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { sql } from 'kysely';
 import type { ServiceContext } from '../../src/service/context.ts';
 import { notificationReport } from '../../src/service/notifications.ts';
+import { postgresClaim } from '../../src/store/deliveries.ts';
 import type { Store } from '../../src/store/store.ts';
 import { backends } from '../fixtures/backends.ts';
 
@@ -105,6 +107,32 @@ for (const backend of await backends()) {
       for (const s of sent) assert.deepEqual(await tableCounts(store, s.notification.seq), { queued: 0, results: 150 });
       const done = await store.notifications.completeFinished(sent.map((s) => s.notification.id), 3000);
       assert.equal(done.length, 4);
+    });
+    it('leases a claim\'s rows by their key, however long the queue (PostgreSQL: no scan of the queue)', { skip: backend.name !== 'postgres' && 'the plan is PostgreSQL\'s' }, async () => {
+      // 64 tenants with 300 queued rows each, statistics fresh: what a claim meets in the middle
+      // of a large fan-out. The planner once hashed the whole queue to join the claimable ids to it.
+      const store = await backend.open();
+      const db = store.database.db;
+      await sql`INSERT INTO tenants (id, name, created_at) SELECT 't' || g, 'tenant ' || g, 0 FROM generate_series(1, 64) g`.execute(db);
+      await sql`INSERT INTO notifications (id, tenant_id, request_hash, payload, created_at, total)
+                SELECT 'n' || g, 't' || g, 'h', '{"mdm":true}', 0, 300 FROM generate_series(1, 64) g`.execute(db);
+      await sql`INSERT INTO delivery_queue (notification_seq, next_attempt_at, updated_at, tenant_id, device_id)
+                SELECT n.seq, 1000, 0, n.tenant_id, 'd' || g FROM notifications n, generate_series(1, 300) g`.execute(db);
+      await sql`ANALYZE`.execute(db);
+      const tenants = Array.from({ length: 64 }, (_, i) => `t${i + 1}`);
+      const { rows } = await sql<Record<string, unknown>>`EXPLAIN (FORMAT JSON) ${postgresClaim(tenants, 16, 2000, 62_000)}`.execute(db);
+      const scanned: string[] = [];
+      const walk = (node: Record<string, unknown>) => {
+        if (node['Node Type'] === 'Seq Scan') scanned.push(String(node['Relation Name']));
+        for (const child of (node.Plans as Array<Record<string, unknown>> | undefined) ?? []) walk(child);
+      };
+      const [plan] = Object.values(rows[0]!) as Array<Array<{ Plan: Record<string, unknown> }>>;
+      walk(plan![0]!.Plan);
+      assert.deepEqual(scanned.filter((name) => name === 'delivery_queue'), [], JSON.stringify(plan));
+      // And it claims what it should: 16 of each tenant's rows.
+      const claimed = await store.deliveries.claim({ workerId: 'w', limit: 1024, leaseMs: 60_000, now: 2000 });
+      assert.equal(claimed.length, 1024);
+      assert.equal(new Set(claimed.map((r) => r.tenantId)).size, 64);
     });
   });
 }
