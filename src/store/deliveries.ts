@@ -235,11 +235,11 @@ export function deliveriesRepository(db: Kysely<Schema>, dialect: Dialect, atomi
  * them needs, in one statement (exported so a test can EXPLAIN it).
  */
 export function postgresClaim(tenants: string[], share: number, now: number, leaseEnd: number): RawBuilder<ClaimedDelivery> {
-  // One statement claims and reads what sending needs. Its commit does not wait for the
-  // WAL flush (synchronous_commit off for this transaction only, set in the statement so
-  // it needs no BEGIN): a claim lost to a database crash leaves its rows due as they were,
-  // sent again by whoever claims them next — the at-least-once a worker's crash already
-  // gives — and it takes a disk flush (several ms) off every push's way to APNs.
+  // Its commit does not wait for the WAL flush (synchronous_commit off for this transaction
+  // only, set in the statement so it needs no BEGIN): a claim lost to a database crash leaves
+  // its rows due as they were, sent again by whoever claims them next — the at-least-once a
+  // worker's crash already gives — and it takes a disk flush (several ms) off every push's
+  // way to APNs.
   //
   // The update finds its rows by `id = ANY(ARRAY(…))`, lookups in the primary key, not by
   // joining the claimable ids to the queue: with the function's ROWS 100 estimate a

@@ -108,6 +108,7 @@ for (const backend of await backends()) {
       const done = await store.notifications.completeFinished(sent.map((s) => s.notification.id), 3000);
       assert.equal(done.length, 4);
     });
+
     it('leases a claim\'s rows by their key, however long the queue (PostgreSQL: no scan of the queue)', { skip: backend.name !== 'postgres' && 'the plan is PostgreSQL\'s' }, async () => {
       // 64 tenants with 300 queued rows each, statistics fresh: what a claim meets in the middle
       // of a large fan-out. The planner once hashed the whole queue to join the claimable ids to it.
@@ -121,14 +122,14 @@ for (const backend of await backends()) {
       await sql`ANALYZE`.execute(db);
       const tenants = Array.from({ length: 64 }, (_, i) => `t${i + 1}`);
       const { rows } = await sql<Record<string, unknown>>`EXPLAIN (FORMAT JSON) ${postgresClaim(tenants, 16, 2000, 62_000)}`.execute(db);
-      const scanned: string[] = [];
+      const queueScans: unknown[] = [];
       const walk = (node: Record<string, unknown>) => {
-        if (node['Node Type'] === 'Seq Scan') scanned.push(String(node['Relation Name']));
+        if (node['Node Type'] === 'Seq Scan' && node['Relation Name'] === 'delivery_queue') queueScans.push(node);
         for (const child of (node.Plans as Array<Record<string, unknown>> | undefined) ?? []) walk(child);
       };
       const [plan] = Object.values(rows[0]!) as Array<Array<{ Plan: Record<string, unknown> }>>;
       walk(plan![0]!.Plan);
-      assert.deepEqual(scanned.filter((name) => name === 'delivery_queue'), [], JSON.stringify(plan));
+      assert.deepEqual(queueScans, [], JSON.stringify(plan));
       // And it claims what it should: 16 of each tenant's rows.
       const claimed = await store.deliveries.claim({ workerId: 'w', limit: 1024, leaseMs: 60_000, now: 2000 });
       assert.equal(claimed.length, 1024);
