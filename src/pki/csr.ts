@@ -1,10 +1,11 @@
 import crypto, { type KeyObject } from 'node:crypto';
 import { CertpushError } from '../errors.ts';
+import { signatureAlgorithmName } from './certificate-extensions.ts';
+import { childrenOf, contentOf, DerError, expectTlv, readOid } from './der.ts';
 import { describeKey, type KeyInfo } from './key.ts';
-import { buildName, type DistinguishedName, nameField, readName } from './name.ts';
-import { firstElementOfSequence } from './der.ts';
+import { buildName, type DistinguishedName, nameField, readNameDer } from './name.ts';
 import { pemOrDer, toPem } from './pem.ts';
-import { algorithmName, RSA_SHA256, x509 } from './x509.ts';
+import { loadX509 } from './x509-loader.ts';
 
 /** Subject fields of a CSR; Apple's portal only needs CN, certpush lets tenants fill the rest. */
 export interface CsrSubject {
@@ -33,41 +34,58 @@ export async function createCsr(privateKey: KeyObject, subject: CsrSubject): Pro
     throw new CertpushError('CSR_SUBJECT', `Country "${subject.C}" is not a two-letter ISO 3166 code such as US or DE.`);
   }
   const publicKey = crypto.createPublicKey(privateKey);
-  const keys = {
-    privateKey: privateKey.toCryptoKey(RSA_SHA256, false, ['sign']),
-    publicKey: publicKey.toCryptoKey(RSA_SHA256, true, ['verify']),
-  } as Parameters<typeof x509.Pkcs10CertificateRequestGenerator.create>[0]['keys'];
+  const { x509, RSA_SHA256 } = await loadX509();
   const request = await x509.Pkcs10CertificateRequestGenerator.create({
     name: buildName({ CN: subject.CN, O: subject.O, OU: subject.OU, C: subject.C, emailAddress: subject.emailAddress }),
-    keys,
+    keys: {
+      privateKey: privateKey.toCryptoKey(RSA_SHA256, false, ['sign']),
+      publicKey: publicKey.toCryptoKey(RSA_SHA256, true, ['verify']),
+    } as Parameters<typeof x509.Pkcs10CertificateRequestGenerator.create>[0]['keys'],
     signingAlgorithm: RSA_SHA256,
   });
   return parseCsr(Buffer.from(request.rawData));
 }
 
-/** A CSR from PEM (`CERTIFICATE REQUEST`) or DER. */
+/**
+ * A CSR from PEM (`CERTIFICATE REQUEST`) or DER. Read by a DER walk (RFC 2986):
+ * CertificationRequest ::= SEQUENCE { certificationRequestInfo, signatureAlgorithm, signature }.
+ */
 export function parseCsr(input: Uint8Array | string): Csr {
   const der = pemOrDer(input, ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST'], 'a certificate signing request');
-  let request: x509.Pkcs10CertificateRequest;
-  let publicKey: KeyObject;
   try {
-    request = new x509.Pkcs10CertificateRequest(der);
-    publicKey = crypto.createPublicKey({ key: Buffer.from(request.publicKey.rawData), format: 'der', type: 'spki' });
+    const request = expectTlv(der, 0, der.length, 0x30, 'the request');
+    const [info, algorithm, signature, extra] = childrenOf(der, request, 'the request');
+    if (!info || info.tag !== 0x30 || !algorithm || algorithm.tag !== 0x30 || !signature || signature.tag !== 0x03 || extra) {
+      throw new DerError('the request is not a request info, a signature algorithm and a signature');
+    }
+    // CertificationRequestInfo ::= SEQUENCE { version INTEGER, subject Name, subjectPKInfo, attributes [0] }
+    const [version, name, spkiTlv] = childrenOf(der, info, 'the request info');
+    if (!version || version.tag !== 0x02 || !name || !spkiTlv || spkiTlv.tag !== 0x30) throw new DerError('the request info has no version, subject or public key');
+    const subject = readNameDer(der, name, 'the subject name');
+    const publicKey = crypto.createPublicKey({ key: Buffer.from(der.subarray(spkiTlv.start, spkiTlv.end)), format: 'der', type: 'spki' });
+    const [algorithmId, parameters] = childrenOf(der, algorithm, 'the signature algorithm');
+    if (!algorithmId) throw new DerError('the signature algorithm has no identifier');
+    const signatureAlgorithm = signatureAlgorithmName({ oid: readOid(der, algorithmId, 'the signature algorithm'), parameters: parameters ? der.subarray(parameters.start, parameters.end) : null });
+    const bits = contentOf(der, signature);
+    if (bits.length < 2 || bits[0] !== 0) throw new DerError('the signature is not a whole number of bytes');
+    return {
+      der,
+      subject,
+      commonName: nameField(subject, 'CN'),
+      publicKey: { ...describeKey(publicKey), spki: publicKey.export({ format: 'der', type: 'spki' }) },
+      signatureAlgorithm,
+      signed: { tbs: Buffer.from(der.subarray(info.start, info.end)), hash: NODE_HASHES[signatureAlgorithm] ?? null, signature: Buffer.from(bits.subarray(1)) },
+    };
   } catch (error) {
-    throw new CertpushError('CSR_UNPARSABLE', 'The data is not a valid PKCS#10 certificate signing request. Generate the CSR again (certpush mdm csr, or openssl req -new) and pass the .csr file.', { cause: error });
+    throw new CertpushError('CSR_UNPARSABLE', `The data is not a valid PKCS#10 certificate signing request (${(error as Error).message}). Generate the CSR again (certpush mdm csr, or openssl req -new) and pass the .csr file.`, { cause: error });
   }
-  const subject = readName(request.subjectName);
-  const hash = (request.signatureAlgorithm as { hash?: { name?: string } }).hash?.name;
-  const tbs = firstElementOfSequence(der);
-  return {
-    der,
-    subject,
-    commonName: nameField(subject, 'CN'),
-    publicKey: { ...describeKey(publicKey), spki: publicKey.export({ format: 'der', type: 'spki' }) },
-    signatureAlgorithm: algorithmName(request.signatureAlgorithm as { name: string; hash?: unknown }),
-    signed: { tbs: Buffer.from(tbs ?? []), hash: hash && tbs ? hash.replace('-', '').toLowerCase() : null, signature: Buffer.from(request.signature) },
-  };
 }
+
+/** The hash Node's one-shot verify needs, for the signature algorithms it verifies without parameters. */
+const NODE_HASHES: Record<string, string> = {
+  'RSASSA-PKCS1-v1_5/SHA-1': 'sha1', 'RSASSA-PKCS1-v1_5/SHA-256': 'sha256', 'RSASSA-PKCS1-v1_5/SHA-384': 'sha384', 'RSASSA-PKCS1-v1_5/SHA-512': 'sha512',
+  'ECDSA/SHA-1': 'sha1', 'ECDSA/SHA-256': 'sha256', 'ECDSA/SHA-384': 'sha384', 'ECDSA/SHA-512': 'sha512',
+};
 
 /** True when the CSR's self-signature verifies with its own public key (proof of possession). */
 export async function verifyCsrSignature(csr: Csr): Promise<boolean> {
@@ -79,6 +97,7 @@ export async function verifyCsrSignature(csr: Csr): Promise<boolean> {
       const key = crypto.createPublicKey({ key: csr.publicKey.spki, format: 'der', type: 'spki' });
       return crypto.verify(hash, tbs, key, signature);
     }
+    const { x509 } = await loadX509();
     return await new x509.Pkcs10CertificateRequest(csr.der).verify();
   } catch {
     return false;

@@ -3,7 +3,7 @@ import { CertpushError } from '../errors.ts';
 import { type Certificate, parseCertificateDer } from './certificate.ts';
 import { spkiOf } from './key.ts';
 import { buildName, type NameField } from './name.ts';
-import { RSA_SHA256, x509 } from './x509.ts';
+import { loadX509 } from './x509-loader.ts';
 
 const KEY_USAGE_FLAGS = {
   digitalSignature: 1, nonRepudiation: 2, keyEncipherment: 4, dataEncipherment: 8, keyAgreement: 16,
@@ -51,8 +51,9 @@ export async function issueCertificate(options: IssueOptions): Promise<Certifica
   if (signer.asymmetricKeyType !== 'rsa') throw new CertpushError('ISSUE_KEY_TYPE', 'Only RSA issuer keys are supported for issuing certificates.');
   const subjectSpki = spkiOf(options.publicKey);
   const issuerSpki = options.issuer ? options.issuer.certificate.publicKey.spki : spkiOf(signer);
+  const { x509, RSA_SHA256 } = await loadX509();
 
-  const extensions: x509.Extension[] = [
+  const extensions: InstanceType<typeof x509.Extension>[] = [
     new x509.BasicConstraintsExtension(options.isCa ?? false, options.pathLength, true),
     await x509.SubjectKeyIdentifierExtension.create(subjectSpki),
     await x509.AuthorityKeyIdentifierExtension.create(issuerSpki),

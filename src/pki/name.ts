@@ -1,4 +1,5 @@
-import { x509 } from './x509.ts';
+import { childrenOf, contentOf, DerError, readOid, type Tlv, toHex } from './der.ts';
+import type { x509 } from './x509.ts';
 
 /** Object identifiers of the name attributes certpush reads and writes. */
 export const NAME_OIDS = {
@@ -15,8 +16,15 @@ export const NAME_OIDS = {
 
 export type NameField = keyof typeof NAME_OIDS;
 
-const SHORT_NAMES = new Map<string, string>(Object.entries(NAME_OIDS).map(([name, oid]) => [oid, name]));
-const ALIASES: Record<string, string> = { E: NAME_OIDS.emailAddress };
+/** Short names shown in a name's text; other attributes show their dotted OID. */
+const SHORT_NAMES = new Map<string, string>([
+  ...Object.entries(NAME_OIDS).map(([name, oid]) => [oid, name] as [string, string]),
+  ['0.9.2342.19200300.100.1.25', 'DC'],
+  ['2.5.4.42', 'G'],
+  ['2.5.4.43', 'I'],
+  ['2.5.4.4', 'SN'],
+  ['2.5.4.12', 'T'],
+]);
 
 /** A distinguished name as attribute/value pairs in order, with a readable one-line form. */
 export interface DistinguishedName {
@@ -24,18 +32,48 @@ export interface DistinguishedName {
   attributes: Array<{ name: string; oid: string; value: string }>;
 }
 
-/** Flatten a peculiar Name into our plain value. */
-export function readName(name: x509.Name): DistinguishedName {
+/**
+ * Read the DER Name (SEQUENCE OF SET OF {type, value}) at `tlv`. String values are decoded by
+ * their ASN.1 type; a value of any other type is shown as `#` and the hex of its DER (RFC 4514).
+ */
+export function readNameDer(der: Uint8Array, tlv: Tlv, what: string): DistinguishedName {
+  if (tlv.tag !== 0x30) throw new DerError(`${what} is not a SEQUENCE`);
   const attributes: DistinguishedName['attributes'] = [];
-  for (const rdn of name.toJSON()) {
-    for (const [key, values] of Object.entries(rdn)) {
-      const oid = SHORT_NAMES.has(key) ? key : (NAME_OIDS as Record<string, string>)[key] ?? ALIASES[key] ?? key;
-      const short = SHORT_NAMES.get(oid) ?? key;
-      for (const value of values) attributes.push({ name: short, oid, value: String(value) });
+  for (const rdn of childrenOf(der, tlv, what)) {
+    if (rdn.tag !== 0x31) throw new DerError(`${what} holds an element that is not a SET of attributes`);
+    for (const pair of childrenOf(der, rdn, what)) {
+      if (pair.tag !== 0x30) throw new DerError(`${what} holds an attribute that is not a SEQUENCE`);
+      const [type, value, extra] = childrenOf(der, pair, what);
+      if (!type || !value || extra) throw new DerError(`${what} holds an attribute that is not one type and one value`);
+      const oid = readOid(der, type, `an attribute type in ${what}`);
+      attributes.push({ name: SHORT_NAMES.get(oid) ?? oid, oid, value: attributeText(der, value) });
     }
   }
   const text = attributes.map((a) => `${a.name}=${a.value}`).join(', ');
   return { text, attributes };
+}
+
+function attributeText(der: Uint8Array, value: Tlv): string {
+  const bytes = Buffer.from(contentOf(der, value));
+  switch (value.tag) {
+    case 0x0c: return bytes.toString('utf8'); // UTF8String
+    case 0x13: case 0x16: case 0x14: return bytes.toString('latin1'); // Printable, IA5, Teletex
+    case 0x1e: return bytes.length % 2 === 0 ? bytes.swap16().toString('utf16le') : `#${toHex(der.subarray(value.start, value.end))}`; // BMPString (UTF-16BE)
+    case 0x1c: return universalString(bytes) ?? `#${toHex(der.subarray(value.start, value.end))}`;
+    default: return `#${toHex(der.subarray(value.start, value.end))}`;
+  }
+}
+
+/** UniversalString is UTF-32BE; null when it is not (its length, or a code point out of range). */
+function universalString(bytes: Buffer): string | null {
+  if (bytes.length % 4 !== 0) return null;
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 4) {
+    const code = bytes.readUInt32BE(i);
+    if (code > 0x10ffff) return null;
+    text += String.fromCodePoint(code);
+  }
+  return text;
 }
 
 /** The first value of a named attribute (CN, UID, …), or null. */

@@ -1,0 +1,112 @@
+import { childrenOf, contentOf, DerError, readOid, soleElement, type Tlv, toHex } from './der.ts';
+
+/** The extensions certpush reads (RFC 5280, section 4.2.1), by OID. */
+export const EXTENSION_OIDS = {
+  subjectKeyIdentifier: '2.5.29.14',
+  keyUsage: '2.5.29.15',
+  basicConstraints: '2.5.29.19',
+  authorityKeyIdentifier: '2.5.29.35',
+  extendedKeyUsage: '2.5.29.37',
+} as const;
+
+const KEY_USAGE_NAMES = [
+  'digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement',
+  'keyCertSign', 'cRLSign', 'encipherOnly', 'decipherOnly',
+] as const;
+
+const EXTENDED_KEY_USAGE_NAMES: Record<string, string> = {
+  '1.3.6.1.5.5.7.3.1': 'serverAuth',
+  '1.3.6.1.5.5.7.3.2': 'clientAuth',
+  '1.3.6.1.5.5.7.3.3': 'codeSigning',
+  '1.3.6.1.5.5.7.3.4': 'emailProtection',
+  '1.3.6.1.5.5.7.3.8': 'timeStamping',
+  '1.3.6.1.5.5.7.3.9': 'OCSPSigning',
+  '2.5.29.37.0': 'anyExtendedKeyUsage',
+};
+
+/** KeyUsage ::= BIT STRING; bit 0 (the first byte's high bit) is digitalSignature. */
+export function keyUsageNames(value: Uint8Array): string[] {
+  const bits = soleElement(value, 0x03, 'the key usage');
+  const bytes = contentOf(value, bits);
+  if (bytes.length === 0 || bytes[0]! > 7) throw new DerError('the key usage is not a valid BIT STRING');
+  return KEY_USAGE_NAMES.filter((_, bit) => ((bytes[1 + (bit >> 3)] ?? 0) & (0x80 >> (bit & 7))) !== 0);
+}
+
+/** ExtKeyUsageSyntax ::= SEQUENCE OF KeyPurposeId: names for well-known purposes, OIDs for the rest. */
+export function extendedKeyUsageNames(value: Uint8Array): string[] {
+  const list = soleElement(value, 0x30, 'the extended key usage');
+  return childrenOf(value, list, 'the extended key usage').map((purpose) => {
+    const oid = readOid(value, purpose, 'an extended key usage');
+    return EXTENDED_KEY_USAGE_NAMES[oid] ?? oid;
+  });
+}
+
+/** SubjectKeyIdentifier ::= OCTET STRING, as lowercase hex. */
+export function subjectKeyId(value: Uint8Array): string {
+  return toHex(contentOf(value, soleElement(value, 0x04, 'the subject key identifier')));
+}
+
+/** AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] IMPLICIT OCTET STRING OPTIONAL, … }. */
+export function authorityKeyId(value: Uint8Array): string | null {
+  const sequence = soleElement(value, 0x30, 'the authority key identifier');
+  const keyId = childrenOf(value, sequence, 'the authority key identifier').find((part) => part.tag === 0x80);
+  return keyId ? toHex(contentOf(value, keyId)) : null;
+}
+
+/** BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLenConstraint INTEGER OPTIONAL }. */
+export function basicConstraints(value: Uint8Array): { isCa: boolean; pathLength: number | null } {
+  const sequence = soleElement(value, 0x30, 'the basic constraints');
+  let isCa = false;
+  let pathLength: number | null = null;
+  for (const part of childrenOf(value, sequence, 'the basic constraints')) {
+    if (part.tag === 0x01 && part.end - part.contentStart === 1) isCa = value[part.contentStart] !== 0;
+    else if (part.tag === 0x02) pathLength = smallInteger(value, part, 'the path length');
+    else throw new DerError('the basic constraints hold an element that is neither cA nor a path length');
+  }
+  return { isCa, pathLength };
+}
+
+function smallInteger(der: Uint8Array, tlv: Tlv, what: string): number {
+  const bytes = contentOf(der, tlv);
+  if (bytes.length === 0 || bytes.length > 4 || (bytes[0]! & 0x80) !== 0) throw new DerError(`${what} is not a small non-negative INTEGER`);
+  return bytes.reduce((n, byte) => n * 256 + byte, 0);
+}
+
+const SIGNATURE_ALGORITHMS: Record<string, string> = {
+  '1.2.840.113549.1.1.5': 'RSASSA-PKCS1-v1_5/SHA-1',
+  '1.2.840.113549.1.1.11': 'RSASSA-PKCS1-v1_5/SHA-256',
+  '1.2.840.113549.1.1.12': 'RSASSA-PKCS1-v1_5/SHA-384',
+  '1.2.840.113549.1.1.13': 'RSASSA-PKCS1-v1_5/SHA-512',
+  '1.2.840.10045.4.1': 'ECDSA/SHA-1',
+  '1.2.840.10045.4.3.2': 'ECDSA/SHA-256',
+  '1.2.840.10045.4.3.3': 'ECDSA/SHA-384',
+  '1.2.840.10045.4.3.4': 'ECDSA/SHA-512',
+  '1.3.101.112': 'Ed25519',
+  '1.3.101.113': 'EdDSA',
+};
+
+const HASHES: Record<string, string> = {
+  '1.3.14.3.2.26': 'SHA-1',
+  '2.16.840.1.101.3.4.2.1': 'SHA-256',
+  '2.16.840.1.101.3.4.2.2': 'SHA-384',
+  '2.16.840.1.101.3.4.2.3': 'SHA-512',
+};
+
+const RSA_PSS = '1.2.840.113549.1.1.10';
+
+/**
+ * A readable name for a signature algorithm, in WebCrypto's words with the hash after a slash
+ * ("RSASSA-PKCS1-v1_5/SHA-256"); an algorithm certpush does not know shows its dotted OID.
+ */
+export function signatureAlgorithmName(algorithm: { oid: string; parameters: Uint8Array | null }): string {
+  if (algorithm.oid !== RSA_PSS) return SIGNATURE_ALGORITHMS[algorithm.oid] ?? algorithm.oid;
+  // RSASSA-PSS-params ::= SEQUENCE { hashAlgorithm [0] EXPLICIT AlgorithmIdentifier DEFAULT sha1, … }
+  const parameters = algorithm.parameters;
+  if (!parameters || parameters[0] !== 0x30) return 'RSA-PSS';
+  const hash = childrenOf(parameters, soleElement(parameters, 0x30, 'the RSA-PSS parameters'), 'the RSA-PSS parameters').find((p) => p.tag === 0xa0);
+  if (!hash) return 'RSA-PSS/SHA-1';
+  const [identifier] = childrenOf(parameters, hash, 'the RSA-PSS hash');
+  const [oid] = identifier ? childrenOf(parameters, identifier, 'the RSA-PSS hash') : [];
+  const hashOid = oid ? readOid(parameters, oid, 'the RSA-PSS hash') : '';
+  return `RSA-PSS/${HASHES[hashOid] ?? hashOid}`;
+}
