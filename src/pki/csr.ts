@@ -3,7 +3,8 @@ import { CertpushError } from '../errors.ts';
 import { signatureAlgorithmName } from './certificate-extensions.ts';
 import { childrenOf, contentOf, DerError, expectTlv, readOid } from './der.ts';
 import { describeKey, type KeyInfo } from './key.ts';
-import { buildName, type DistinguishedName, nameField, readNameDer } from './name.ts';
+import { derOid, derTlv } from './der-write.ts';
+import { type DistinguishedName, encodeName, nameField, readNameDer } from './name.ts';
 import { pemOrDer, toPem } from './pem.ts';
 import { loadX509 } from './x509-loader.ts';
 
@@ -27,23 +28,33 @@ export interface Csr {
   signed: { tbs: Buffer; hash: string | null; signature: Buffer };
 }
 
-/** Create a SHA-256 PKCS#10 CSR for `privateKey` (RSA). */
+/** sha256WithRSAEncryption, with the NULL parameters PKCS#1 gives it. */
+const SHA256_WITH_RSA = derTlv(0x30, derOid('1.2.840.113549.1.1.11'), Buffer.from([0x05, 0x00]));
+
+/**
+ * Create a SHA-256 PKCS#10 CSR for `privateKey` (RSA). Written here (RFC 2986) rather than by
+ * a certificate library, so that a serving process never loads one (README: Design, "Deviation
+ * — certificates and CSRs are read and written by certpush's own DER code"). Values are
+ * PrintableString where they fit it, IA5String for emailAddress, UTF8String otherwise, as
+ * openssl and @peculiar/x509 write them.
+ */
 export async function createCsr(privateKey: KeyObject, subject: CsrSubject): Promise<Csr> {
   if (!subject.CN) throw new CertpushError('CSR_SUBJECT', 'A CSR needs a subject common name (CN).');
   if (subject.C !== undefined && subject.C !== '' && !/^[A-Z]{2}$/.test(subject.C)) {
     throw new CertpushError('CSR_SUBJECT', `Country "${subject.C}" is not a two-letter ISO 3166 code such as US or DE.`);
   }
-  const publicKey = crypto.createPublicKey(privateKey);
-  const { x509, RSA_SHA256 } = await loadX509();
-  const request = await x509.Pkcs10CertificateRequestGenerator.create({
-    name: buildName({ CN: subject.CN, O: subject.O, OU: subject.OU, C: subject.C, emailAddress: subject.emailAddress }),
-    keys: {
-      privateKey: privateKey.toCryptoKey(RSA_SHA256, false, ['sign']),
-      publicKey: publicKey.toCryptoKey(RSA_SHA256, true, ['verify']),
-    } as Parameters<typeof x509.Pkcs10CertificateRequestGenerator.create>[0]['keys'],
-    signingAlgorithm: RSA_SHA256,
-  });
-  return parseCsr(Buffer.from(request.rawData));
+  if (subject.emailAddress !== undefined && !/^[\x20-\x7e]*$/.test(subject.emailAddress)) {
+    throw new CertpushError('CSR_SUBJECT', `The email address "${subject.emailAddress}" has characters outside ASCII, which a certificate's emailAddress (an IA5String) cannot hold.`);
+  }
+  if (privateKey.asymmetricKeyType !== 'rsa') throw new CertpushError('CSR_KEY_TYPE', 'A CSR for Apple\'s push certificate needs an RSA key.');
+  const spki = crypto.createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
+  const info = derTlv(0x30,
+    derTlv(0x02, Buffer.from([0])), // version 1
+    encodeName({ CN: subject.CN, O: subject.O, OU: subject.OU, C: subject.C, emailAddress: subject.emailAddress }),
+    spki,
+    derTlv(0xa0)); // no attributes
+  const signature = crypto.sign('sha256', info, privateKey);
+  return parseCsr(derTlv(0x30, info, SHA256_WITH_RSA, derTlv(0x03, Buffer.from([0]), signature)));
 }
 
 /**

@@ -1,4 +1,5 @@
 import { childrenOf, contentOf, DerError, readOid, type Tlv, toHex } from './der.ts';
+import { derOid, derTlv } from './der-write.ts';
 import type { x509 } from './x509.ts';
 
 /** Object identifiers of the name attributes certpush reads and writes. */
@@ -79,6 +80,22 @@ function universalString(bytes: Buffer): string | null {
 /** The first value of a named attribute (CN, UID, …), or null. */
 export function nameField(name: DistinguishedName, field: NameField): string | null {
   return name.attributes.find((a) => a.oid === NAME_OIDS[field])?.value ?? null;
+}
+
+const PRINTABLE = /^[A-Za-z0-9 '()+,\-./:=?]*$/;
+
+/**
+ * The DER Name of `fields`, one attribute per RDN in the given order; empty fields left out.
+ * PrintableString where the value fits it, IA5String for emailAddress, else UTF8String.
+ */
+export function encodeName(fields: Partial<Record<NameField, string>>): Buffer {
+  const rdns: Buffer[] = [];
+  for (const [field, value] of Object.entries(fields)) {
+    if (value === undefined || value === '') continue;
+    const tag = field === 'emailAddress' ? 0x16 : PRINTABLE.test(value) ? 0x13 : 0x0c;
+    rdns.push(derTlv(0x31, derTlv(0x30, derOid(NAME_OIDS[field as NameField]), derTlv(tag, Buffer.from(value, tag === 0x0c ? 'utf8' : 'latin1')))));
+  }
+  return derTlv(0x30, ...rdns);
 }
 
 /** Build a name for the certificate/CSR generators from fields; attributes in the given order. */

@@ -141,8 +141,8 @@ describe('CSRs read by the same walk', () => {
   });
 });
 
-describe('the certificate library is loaded only to make certificates', () => {
-  it('reading certificates, CSRs and identities loads no @peculiar/x509; creating a CSR does', () => {
+describe('the certificate library is loaded only to issue certificates', () => {
+  it('reading certificates, CSRs and identities and making a CSR load no @peculiar/x509; issuing a certificate does', () => {
     const url = (file: string) => JSON.stringify(pathToFileURL(path.resolve(file)).href);
     const script = `
       import fs from 'node:fs';
@@ -162,13 +162,16 @@ describe('the certificate library is loaded only to make certificates', () => {
       const key = fs.readFileSync(${JSON.stringify(path.join(dir, 'rsa.key'))});
       loadIdentity({ cert: fs.readFileSync(${JSON.stringify(path.join(dir, 'v1.der'))}), key });
       if (!await verifyCsrSignature(parseCsr(fs.readFileSync(${JSON.stringify(path.join(dir, 'v1.csr'))})))) throw new Error('CSR did not verify');
-      const reading = [...loaded];
       const { createPrivateKey } = await import('node:crypto');
       await createCsr(createPrivateKey(key), { CN: 'made' });
-      process.stdout.write(JSON.stringify({ reading, making: [...loaded].sort() }));
+      const serving = [...loaded];
+      const { issueCertificate } = await import(${url('src/pki/issue.ts')});
+      const now = Date.now();
+      await issueCertificate({ subject: { CN: 'issued' }, publicKey: createPrivateKey(key), selfSigningKey: createPrivateKey(key), notBefore: new Date(now), notAfter: new Date(now + 86_400_000) });
+      process.stdout.write(JSON.stringify({ serving, issuing: [...loaded].sort() }));
     `;
     const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
     assert.equal(child.status, 0, child.stderr);
-    assert.deepEqual(JSON.parse(child.stdout), { reading: [], making: ['@peculiar/x509', 'asn1js', 'reflect-metadata', 'tsyringe'] });
+    assert.deepEqual(JSON.parse(child.stdout), { serving: [], issuing: ['@peculiar/x509', 'asn1js', 'reflect-metadata', 'tsyringe'] });
   });
 });

@@ -90,6 +90,38 @@ describe('createCsr', () => {
   it('rejects a subject without a common name with CSR_SUBJECT', async () => {
     await rejectsCode(() => createCsr(key, { CN: '' }), 'CSR_SUBJECT');
   });
+
+  it('rejects an email address outside ASCII with CSR_SUBJECT (an IA5String cannot hold it)', async () => {
+    await rejectsCode(() => createCsr(key, { CN: 'x', emailAddress: 'jürgen@example.com' }), 'CSR_SUBJECT');
+  });
+
+  it('writes the bytes @peculiar/x509 writes for the same key and subject, string types included', async () => {
+    // RSA PKCS#1 v1.5 signatures are deterministic, so the whole request can be compared.
+    const { x509, RSA_SHA256 } = await import('../../src/pki/x509.ts');
+    for (const subject of [SUBJECT, { CN: 'Zürich ☃', O: 'Ünïcode', OU: 'IT' }, { CN: 'x'.repeat(200) }]) {
+      const theirs = await x509.Pkcs10CertificateRequestGenerator.create({
+        name: Object.entries(subject).map(([field, value]) => ({ [{ CN: '2.5.4.3', O: '2.5.4.10', OU: '2.5.4.11', C: '2.5.4.6', emailAddress: '1.2.840.113549.1.9.1' }[field]!]: [value] })),
+        keys: { privateKey: key.toCryptoKey(RSA_SHA256, false, ['sign']), publicKey: crypto.createPublicKey(key).toCryptoKey(RSA_SHA256, true, ['verify']) } as never,
+        signingAlgorithm: RSA_SHA256,
+      });
+      assert.equal((await createCsr(key, subject)).der.toString('hex'), Buffer.from(theirs.rawData).toString('hex'));
+    }
+  });
+
+  it('writes a value with quotes, backslashes or a leading # as given, and openssl verifies it', async () => {
+    const csr = await createCsr(key, { CN: '#1 "MDM" \\ Acme', O: 'a+b, c' });
+    assert.equal(csr.commonName, '#1 "MDM" \\ Acme');
+    assert.equal(opensslVerdict(writeCsr('literal.csr', csr.der)), 'OK');
+    const shown = openssl(['req', '-in', path.join(dir, 'literal.csr'), '-noout', '-subject', '-nameopt', 'utf8,sep_comma_plus_space']).trim();
+    assert.equal(shown, String.raw`subject=CN=#1 "MDM" \ Acme, O=a+b, c`);
+  });
+
+  it('is made with the key\'s length, for a 4096-bit key too (DER lengths of two bytes)', async () => {
+    const big = generateRsaKey(4096);
+    const csr = await createCsr(big, { CN: 'big' });
+    assert.equal(csr.publicKey.bits, 4096);
+    assert.equal(opensslVerdict(writeCsr('big.csr', csr.der)), 'OK');
+  });
 });
 
 describe('parseCsr', () => {
