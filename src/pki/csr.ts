@@ -34,7 +34,7 @@ const SHA256_WITH_RSA = derTlv(0x30, derOid('1.2.840.113549.1.1.11'), Buffer.fro
 /**
  * Create a SHA-256 PKCS#10 CSR for `privateKey` (RSA). Written here (RFC 2986) rather than by
  * a certificate library, so that a serving process never loads one (README: Design, "Deviation
- * — certificates and CSRs are read and written by certpush's own DER code"). Values are
+ * — certificates and CSRs are read, and CSRs written, by certpush's own DER code"). Values are
  * PrintableString where they fit it, IA5String for emailAddress, UTF8String otherwise, as
  * openssl and @peculiar/x509 write them.
  */
