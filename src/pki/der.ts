@@ -70,9 +70,14 @@ export function contentOf(der: Uint8Array, tlv: Tlv): Uint8Array {
   return der.subarray(tlv.contentStart, tlv.end);
 }
 
+const MAX_OID_BYTES = 128;
+
 /** Dotted text of an OBJECT IDENTIFIER ("1.2.840.113549.1.1.11"). */
 export function readOid(der: Uint8Array, tlv: Tlv, what: string): string {
   if (tlv.tag !== 0x06 || tlv.end === tlv.contentStart) throw new DerError(`${what} is not an object identifier`);
+  // Real OIDs take a few dozen bytes (a UUID OID under 2.25, ~20); a long one would cost
+  // quadratic BigInt work on a tenant's upload.
+  if (tlv.end - tlv.contentStart > MAX_OID_BYTES) throw new DerError(`${what} is an object identifier of ${tlv.end - tlv.contentStart} bytes, longer than the ${MAX_OID_BYTES} certpush reads`);
   const arcs: Array<number | bigint> = [];
   let value = 0n;
   let small = 0;

@@ -109,6 +109,12 @@ describe('a certificate that OpenSSL accepts but whose fields are broken', () =>
     assert.match(error.message, /start of the validity is not a valid date/);
   });
 
+  it('an object identifier over 128 bytes is CERT_UNPARSABLE: a hostile upload costs no quadratic work', () => {
+    const long = `1.2.${Array.from({ length: 200 }, (_, i) => 1000 + i).join('.')}`; // 2 bytes an arc
+    selfSigned('long-oid', 'rsa.key', '/CN=long', ['-extensions', 'v3'], `[v3]\n${long}=ASN1:NULL`);
+    assert.match(throwsCode(() => cert('long-oid'), 'CERT_UNPARSABLE').message, /object identifier of 401 bytes, longer than the 128/);
+  });
+
   it('an extension that appears twice is CERT_UNPARSABLE', () => {
     // The CA certificate with its extended key usage's OID (2.5.29.37) turned into a second
     // basic constraints (2.5.29.19). OpenSSL reads the certificate; RFC 5280 allows one of each.
