@@ -1,4 +1,5 @@
-import { childrenOf, contentOf, DerError, expectTlv, readOid, type Tlv, toHex } from './der.ts';
+import { readSignatureAlgorithm } from './certificate-extensions.ts';
+import { childrenOf, contentOf, DerError, expectTag, expectTlv, readOid, type Tlv, toHex } from './der.ts';
 import { type DistinguishedName, readNameDer } from './name.ts';
 
 /**
@@ -17,10 +18,10 @@ export interface CertificateFields {
   subject: DistinguishedName;
   notBefore: Date;
   notAfter: Date;
-  /** The outer signature algorithm's OID and the DER of its parameters, if any. */
-  signatureAlgorithm: { oid: string; parameters: Uint8Array | null };
-  /** Extensions by OID: whether critical, and the DER inside the extnValue OCTET STRING. */
-  extensions: Map<string, { critical: boolean; value: Uint8Array }>;
+  /** The outer signature algorithm's readable name ("RSASSA-PKCS1-v1_5/SHA-256"). */
+  signatureAlgorithm: string;
+  /** Extensions by OID: the DER inside each one's extnValue OCTET STRING. */
+  extensions: Map<string, Uint8Array>;
 }
 
 const SEQUENCE = 0x30;
@@ -28,25 +29,22 @@ const SEQUENCE = 0x30;
 export function readCertificateDer(der: Uint8Array): CertificateFields {
   const certificate = expectTlv(der, 0, der.length, SEQUENCE, 'the certificate');
   const [tbs, algorithm] = childrenOf(der, certificate, 'the certificate');
-  if (!tbs || tbs.tag !== SEQUENCE) throw new DerError('the certificate has no to-be-signed SEQUENCE');
-  if (!algorithm || algorithm.tag !== SEQUENCE) throw new DerError('the certificate has no signature algorithm');
-
-  const parts = childrenOf(der, tbs, 'the to-be-signed certificate');
+  const parts = childrenOf(der, expectTag(tbs, SEQUENCE, 'the to-be-signed certificate'), 'the to-be-signed certificate');
   let i = 0;
   if (parts[i]?.tag === 0xa0) i++; // version [0] EXPLICIT, absent for v1
-  const serial = expectPart(parts[i++], 0x02, 'the serial number');
-  expectPart(parts[i++], SEQUENCE, 'the signature algorithm');
-  const issuer = readNameDer(der, expectPart(parts[i++], SEQUENCE, 'the issuer name'), 'the issuer name');
-  const validity = childrenOf(der, expectPart(parts[i++], SEQUENCE, 'the validity'), 'the validity');
+  const serial = expectTag(parts[i++], 0x02, 'the serial number');
+  expectTag(parts[i++], SEQUENCE, 'the signature algorithm');
+  const issuer = readNameDer(der, parts[i++], 'the issuer name');
+  const validity = childrenOf(der, expectTag(parts[i++], SEQUENCE, 'the validity'), 'the validity');
   if (validity.length !== 2) throw new DerError('the validity is not a start and an end time');
-  const subject = readNameDer(der, expectPart(parts[i++], SEQUENCE, 'the subject name'), 'the subject name');
-  expectPart(parts[i++], SEQUENCE, 'the subject public key'); // read by OpenSSL (Node's KeyObject)
-  const extensions = new Map<string, { critical: boolean; value: Uint8Array }>();
+  const subject = readNameDer(der, parts[i++], 'the subject name');
+  expectTag(parts[i++], SEQUENCE, 'the subject public key'); // read by OpenSSL (Node's KeyObject)
+  const extensions = new Map<string, Uint8Array>();
   for (; i < parts.length; i++) {
     const part = parts[i]!;
     // issuerUniqueID [1] and subjectUniqueID [2] (v2) are skipped; extensions are [3] EXPLICIT.
     if (part.tag === 0x81 || part.tag === 0x82 || part.tag === 0xa1 || part.tag === 0xa2) continue;
-    if (part.tag !== 0xa3) throw new DerError(`the to-be-signed certificate has an unexpected element (tag 0x${part.tag.toString(16)})`);
+    expectTag(part, 0xa3, 'the extensions');
     const list = expectTlv(der, part.contentStart, part.end, SEQUENCE, 'the extensions');
     for (const extension of childrenOf(der, list, 'the extensions')) readExtension(der, extension, extensions);
   }
@@ -59,15 +57,9 @@ export function readCertificateDer(der: Uint8Array): CertificateFields {
     subject,
     notBefore: readTime(der, validity[0]!, 'the start of the validity'),
     notAfter: readTime(der, validity[1]!, 'the end of the validity'),
-    signatureAlgorithm: readAlgorithm(der, algorithm, 'the signature algorithm'),
+    signatureAlgorithm: readSignatureAlgorithm(der, expectTag(algorithm, SEQUENCE, 'the signature algorithm'), 'the signature algorithm'),
     extensions,
   };
-}
-
-function expectPart(part: Tlv | undefined, tag: number, what: string): Tlv {
-  if (!part) throw new DerError(`${what} is missing`);
-  if (part.tag !== tag) throw new DerError(`${what} has tag 0x${part.tag.toString(16)} where 0x${tag.toString(16)} was expected`);
-  return part;
 }
 
 function readExtension(der: Uint8Array, extension: Tlv, into: CertificateFields['extensions']): void {
@@ -75,18 +67,12 @@ function readExtension(der: Uint8Array, extension: Tlv, into: CertificateFields[
   const [id, second, third] = childrenOf(der, extension, 'an extension');
   if (!id || !second) throw new DerError('an extension has no identifier or no value');
   const oid = readOid(der, id, 'an extension identifier');
-  const critical = third !== undefined;
-  if (critical && (second.tag !== 0x01 || second.end - second.contentStart !== 1)) throw new DerError(`extension ${oid}'s critical flag is not a BOOLEAN`);
+  // With three elements the second is the critical flag (certpush reads no extension differently for it).
+  if (third && (second.tag !== 0x01 || second.end - second.contentStart !== 1)) throw new DerError(`extension ${oid}'s critical flag is not a BOOLEAN`);
   const value = third ?? second;
   if (value.tag !== 0x04) throw new DerError(`extension ${oid}'s value is not an OCTET STRING`);
   if (into.has(oid)) throw new DerError(`extension ${oid} appears twice (RFC 5280 allows one of each)`);
-  into.set(oid, { critical: critical && der[second.contentStart] !== 0, value: contentOf(der, value) });
-}
-
-function readAlgorithm(der: Uint8Array, algorithm: Tlv, what: string): CertificateFields['signatureAlgorithm'] {
-  const [id, parameters] = childrenOf(der, algorithm, what);
-  if (!id) throw new DerError(`${what} has no identifier`);
-  return { oid: readOid(der, id, what), parameters: parameters ? der.subarray(parameters.start, parameters.end) : null };
+  into.set(oid, contentOf(der, value));
 }
 
 const UTC_TIME = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/;

@@ -95,18 +95,20 @@ const HASHES: Record<string, string> = {
 const RSA_PSS = '1.2.840.113549.1.1.10';
 
 /**
- * A readable name for a signature algorithm, in WebCrypto's words with the hash after a slash
- * ("RSASSA-PKCS1-v1_5/SHA-256"); an algorithm certpush does not know shows its dotted OID.
+ * A readable name for the AlgorithmIdentifier at `tlv`, in WebCrypto's words with the hash after
+ * a slash ("RSASSA-PKCS1-v1_5/SHA-256"); an algorithm certpush does not know shows its dotted OID.
  */
-export function signatureAlgorithmName(algorithm: { oid: string; parameters: Uint8Array | null }): string {
-  if (algorithm.oid !== RSA_PSS) return SIGNATURE_ALGORITHMS[algorithm.oid] ?? algorithm.oid;
+export function readSignatureAlgorithm(der: Uint8Array, tlv: Tlv, what: string): string {
+  const [id, params] = childrenOf(der, tlv, what);
+  if (!id) throw new DerError(`${what} has no identifier`);
+  const oid = readOid(der, id, what);
+  if (oid !== RSA_PSS) return SIGNATURE_ALGORITHMS[oid] ?? oid;
   // RSASSA-PSS-params ::= SEQUENCE { hashAlgorithm [0] EXPLICIT AlgorithmIdentifier DEFAULT sha1, … }
-  const parameters = algorithm.parameters;
-  if (!parameters || parameters[0] !== 0x30) return 'RSA-PSS';
-  const hash = childrenOf(parameters, soleElement(parameters, 0x30, 'the RSA-PSS parameters'), 'the RSA-PSS parameters').find((p) => p.tag === 0xa0);
+  if (!params || params.tag !== 0x30) return 'RSA-PSS';
+  const hash = childrenOf(der, params, 'the RSA-PSS parameters').find((p) => p.tag === 0xa0);
   if (!hash) return 'RSA-PSS/SHA-1';
-  const [identifier] = childrenOf(parameters, hash, 'the RSA-PSS hash');
-  const [oid] = identifier ? childrenOf(parameters, identifier, 'the RSA-PSS hash') : [];
-  const hashOid = oid ? readOid(parameters, oid, 'the RSA-PSS hash') : '';
+  const [identifier] = childrenOf(der, hash, 'the RSA-PSS hash');
+  const [hashId] = identifier ? childrenOf(der, identifier, 'the RSA-PSS hash') : [];
+  const hashOid = hashId ? readOid(der, hashId, 'the RSA-PSS hash') : '';
   return `RSA-PSS/${HASHES[hashOid] ?? hashOid}`;
 }

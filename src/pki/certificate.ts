@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { CertpushError } from '../errors.ts';
 import { readCertificateDer } from './certificate-der.ts';
-import { authorityKeyId, basicConstraints, EXTENSION_OIDS, extendedKeyUsageNames, keyUsageNames, signatureAlgorithmName, subjectKeyId } from './certificate-extensions.ts';
+import { authorityKeyId, basicConstraints, EXTENSION_OIDS, extendedKeyUsageNames, keyUsageNames, subjectKeyId } from './certificate-extensions.ts';
 import { readTlv } from './der.ts';
 import { describeKey, type KeyInfo } from './key.ts';
 import { type DistinguishedName, nameField } from './name.ts';
@@ -81,12 +81,11 @@ function parseUncached(der: Uint8Array, fingerprint: string): Certificate {
   // OpenSSL accepting the outer structure is no promise that names, extensions and the key decode too.
   try {
     const fields = readCertificateDer(der);
-    const extension = (oid: string) => fields.extensions.get(oid)?.value;
-    const basic = extension(EXTENSION_OIDS.basicConstraints);
-    const keyUsage = extension(EXTENSION_OIDS.keyUsage);
-    const eku = extension(EXTENSION_OIDS.extendedKeyUsage);
-    const ski = extension(EXTENSION_OIDS.subjectKeyIdentifier);
-    const aki = extension(EXTENSION_OIDS.authorityKeyIdentifier);
+    const basic = fields.extensions.get(EXTENSION_OIDS.basicConstraints);
+    const keyUsage = fields.extensions.get(EXTENSION_OIDS.keyUsage);
+    const eku = fields.extensions.get(EXTENSION_OIDS.extendedKeyUsage);
+    const ski = fields.extensions.get(EXTENSION_OIDS.subjectKeyIdentifier);
+    const aki = fields.extensions.get(EXTENSION_OIDS.authorityKeyIdentifier);
     const constraints = basic ? basicConstraints(basic) : { isCa: false, pathLength: null };
     const publicKey = node.publicKey; // a new KeyObject on each read
     const spki = publicKey.export({ format: 'der', type: 'spki' });
@@ -108,7 +107,7 @@ function parseUncached(der: Uint8Array, fingerprint: string): Certificate {
       isCa: constraints.isCa,
       pathLength: constraints.pathLength,
       publicKey: { ...describeKey(publicKey), spki },
-      signatureAlgorithm: signatureAlgorithmName(fields.signatureAlgorithm),
+      signatureAlgorithm: fields.signatureAlgorithm,
       apnsEnvironments: (Object.keys(APNS_ENVIRONMENT_OIDS) as ApnsEnvironment[]).filter((env) => fields.extensions.has(APNS_ENVIRONMENT_OIDS[env])),
       selfIssued: fields.subject.text === fields.issuer.text,
       x509: node,

@@ -1,7 +1,7 @@
 import crypto, { type KeyObject } from 'node:crypto';
 import { CertpushError } from '../errors.ts';
-import { signatureAlgorithmName } from './certificate-extensions.ts';
-import { childrenOf, contentOf, DerError, expectTlv, readOid } from './der.ts';
+import { readSignatureAlgorithm } from './certificate-extensions.ts';
+import { childrenOf, contentOf, DerError, expectTag, expectTlv } from './der.ts';
 import { describeKey, type KeyInfo } from './key.ts';
 import { derOid, derTlv } from './der-write.ts';
 import { type DistinguishedName, encodeName, nameField, readNameDer } from './name.ts';
@@ -65,19 +65,17 @@ export function parseCsr(input: Uint8Array | string): Csr {
   const der = pemOrDer(input, ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST'], 'a certificate signing request');
   try {
     const request = expectTlv(der, 0, der.length, 0x30, 'the request');
-    const [info, algorithm, signature, extra] = childrenOf(der, request, 'the request');
-    if (!info || info.tag !== 0x30 || !algorithm || algorithm.tag !== 0x30 || !signature || signature.tag !== 0x03 || extra) {
-      throw new DerError('the request is not a request info, a signature algorithm and a signature');
-    }
+    const [infoTlv, algorithm, signature, extra] = childrenOf(der, request, 'the request');
+    if (extra) throw new DerError('the request holds more than a request info, a signature algorithm and a signature');
     // CertificationRequestInfo ::= SEQUENCE { version INTEGER, subject Name, subjectPKInfo, attributes [0] }
-    const [version, name, spkiTlv] = childrenOf(der, info, 'the request info');
-    if (!version || version.tag !== 0x02 || !name || !spkiTlv || spkiTlv.tag !== 0x30) throw new DerError('the request info has no version, subject or public key');
+    const info = expectTag(infoTlv, 0x30, 'the request info');
+    const [version, name, spki] = childrenOf(der, info, 'the request info');
+    expectTag(version, 0x02, 'the request version');
     const subject = readNameDer(der, name, 'the subject name');
+    const spkiTlv = expectTag(spki, 0x30, 'the public key');
     const publicKey = crypto.createPublicKey({ key: Buffer.from(der.subarray(spkiTlv.start, spkiTlv.end)), format: 'der', type: 'spki' });
-    const [algorithmId, parameters] = childrenOf(der, algorithm, 'the signature algorithm');
-    if (!algorithmId) throw new DerError('the signature algorithm has no identifier');
-    const signatureAlgorithm = signatureAlgorithmName({ oid: readOid(der, algorithmId, 'the signature algorithm'), parameters: parameters ? der.subarray(parameters.start, parameters.end) : null });
-    const bits = contentOf(der, signature);
+    const signatureAlgorithm = readSignatureAlgorithm(der, expectTag(algorithm, 0x30, 'the signature algorithm'), 'the signature algorithm');
+    const bits = contentOf(der, expectTag(signature, 0x03, 'the signature'));
     if (bits.length < 2 || bits[0] !== 0) throw new DerError('the signature is not a whole number of bytes');
     return {
       der,

@@ -6,7 +6,8 @@
 /** One TLV: `tag`, the minimal definite length, then `contents` concatenated. */
 export function derTlv(tag: number, ...contents: Uint8Array[]): Buffer {
   const length = contents.reduce((n, c) => n + c.length, 0);
-  const header = length < 0x80 ? [tag, length] : [tag, 0x80 | byteLength(length), ...bigEndian(length)];
+  const lengthBytes = bigEndian(length);
+  const header = length < 0x80 ? [tag, length] : [tag, 0x80 | lengthBytes.length, ...lengthBytes];
   return Buffer.concat([Buffer.from(header), ...contents]);
 }
 
@@ -20,12 +21,6 @@ export function derOid(oid: string): Buffer {
     bytes.push(...group);
   }
   return derTlv(0x06, Buffer.from(bytes));
-}
-
-function byteLength(n: number): number {
-  let bytes = 0;
-  for (let rest = n; rest > 0; rest = Math.floor(rest / 256)) bytes++;
-  return bytes;
 }
 
 function bigEndian(n: number): number[] {

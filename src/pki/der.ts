@@ -31,26 +31,24 @@ export function readTlv(der: Uint8Array, offset = 0): Tlv | null {
   return end > der.length ? null : { tag, start: offset, contentStart, end };
 }
 
-/** The bytes of the first element inside the SEQUENCE at the start of `der` (a "to-be-signed" part). */
-export function firstElementOfSequence(der: Uint8Array): Uint8Array | null {
-  const outer = readTlv(der);
-  if (!outer || outer.tag !== 0x30) return null;
-  const first = readTlv(der, outer.contentStart);
-  return first && first.end <= outer.end ? der.subarray(first.start, first.end) : null;
-}
-
 /**
  * A structure that is not what its schema says: the message names the element and what was
  * found instead. Parsers catch it and wrap it in their own CertpushError with the fix.
  */
 export class DerError extends Error {}
 
+/** `tlv`, which must be there and have tag `tag`. */
+export function expectTag(tlv: Tlv | undefined, tag: number, what: string): Tlv {
+  if (!tlv) throw new DerError(`${what} is missing`);
+  if (tlv.tag !== tag) throw new DerError(`${what} has tag 0x${hex2(tlv.tag)} where 0x${hex2(tag)} was expected (byte ${tlv.start})`);
+  return tlv;
+}
+
 /** The TLV at `offset`, which must have tag `tag` and end by `end` (its parent's end). */
 export function expectTlv(der: Uint8Array, offset: number, end: number, tag: number, what: string): Tlv {
   const tlv = offset < end ? readTlv(der, offset) : null;
   if (!tlv || tlv.end > end) throw new DerError(`${what} is missing or cut short (byte ${offset})`);
-  if (tlv.tag !== tag) throw new DerError(`${what} has tag 0x${hex2(tlv.tag)} where 0x${hex2(tag)} was expected (byte ${offset})`);
-  return tlv;
+  return expectTag(tlv, tag, what);
 }
 
 /** The elements inside a constructed TLV, in order; each must be well-formed and end inside it. */
@@ -79,35 +77,37 @@ export function readOid(der: Uint8Array, tlv: Tlv, what: string): string {
   // quadratic BigInt work on a tenant's upload.
   if (tlv.end - tlv.contentStart > MAX_OID_BYTES) throw new DerError(`${what} is an object identifier of ${tlv.end - tlv.contentStart} bytes, longer than the ${MAX_OID_BYTES} certpush reads`);
   const arcs: Array<number | bigint> = [];
-  let value = 0n;
-  let small = 0;
-  let fitsNumber = true;
-  for (let i = tlv.contentStart; i < tlv.end; i++) {
-    const byte = der[i]!;
+  let start = tlv.contentStart;
+  for (let i = start; i < tlv.end; i++) {
+    if (der[i]! & 0x80) continue; // a sub-identifier's last byte has the high bit clear
     // DER: each sub-identifier in the fewest bytes, so none starts with 0x80.
-    if (byte === 0x80 && (i === tlv.contentStart || (der[i - 1]! & 0x80) === 0)) throw new DerError(`${what} is not minimally encoded`);
-    // Arcs past 2^53 exist (UUID OIDs under 2.25 are 128-bit): those are counted in BigInt.
-    if (fitsNumber && small >= 2 ** 45) { fitsNumber = false; value = BigInt(small); }
-    if (fitsNumber) small = small * 128 + (byte & 0x7f);
-    else value = value * 128n + BigInt(byte & 0x7f);
-    if ((byte & 0x80) === 0) {
-      arcs.push(fitsNumber ? small : value);
-      small = 0; value = 0n; fitsNumber = true;
-    } else if (i === tlv.end - 1) {
-      throw new DerError(`${what} ends inside a sub-identifier`);
-    }
+    if (der[start] === 0x80) throw new DerError(`${what} is not minimally encoded`);
+    arcs.push(subIdentifier(der, start, i + 1));
+    start = i + 1;
   }
+  if (start !== tlv.end) throw new DerError(`${what} ends inside a sub-identifier`);
   const first = arcs.shift()!;
   const [a, b] = typeof first === 'bigint' ? [2, first - 80n] : first < 40 ? [0, first] : first < 80 ? [1, first - 40] : [2, first - 80];
   return [a, b, ...arcs].join('.');
+}
+
+/** Base-128 digits to a number; past 7 bytes (2^49) a BigInt — UUID OIDs under 2.25 are 128-bit. */
+function subIdentifier(der: Uint8Array, start: number, end: number): number | bigint {
+  if (end - start <= 7) {
+    let n = 0;
+    for (let i = start; i < end; i++) n = n * 128 + (der[i]! & 0x7f);
+    return n;
+  }
+  let n = 0n;
+  for (let i = start; i < end; i++) n = n * 128n + BigInt(der[i]! & 0x7f);
+  return n;
 }
 
 /** One DER element that must fill `bytes` exactly (an extension's value). */
 export function soleElement(bytes: Uint8Array, tag: number, what: string): Tlv {
   const tlv = readTlv(bytes);
   if (!tlv || tlv.end !== bytes.length) throw new DerError(`${what} is not one well-formed DER element`);
-  if (tlv.tag !== tag) throw new DerError(`${what} has tag 0x${tlv.tag.toString(16)} where 0x${tag.toString(16)} was expected`);
-  return tlv;
+  return expectTag(tlv, tag, what);
 }
 
 /** Lowercase hex of bytes. */

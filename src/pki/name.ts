@@ -1,4 +1,4 @@
-import { childrenOf, contentOf, DerError, readOid, type Tlv, toHex } from './der.ts';
+import { childrenOf, contentOf, DerError, expectTag, readOid, type Tlv, toHex } from './der.ts';
 import { derOid, derTlv } from './der-write.ts';
 import type { x509 } from './x509.ts';
 
@@ -37,10 +37,9 @@ export interface DistinguishedName {
  * Read the DER Name (SEQUENCE OF SET OF {type, value}) at `tlv`. String values are decoded by
  * their ASN.1 type; a value of any other type is shown as `#` and the hex of its DER (RFC 4514).
  */
-export function readNameDer(der: Uint8Array, tlv: Tlv, what: string): DistinguishedName {
-  if (tlv.tag !== 0x30) throw new DerError(`${what} is not a SEQUENCE`);
+export function readNameDer(der: Uint8Array, tlv: Tlv | undefined, what: string): DistinguishedName {
   const attributes: DistinguishedName['attributes'] = [];
-  for (const rdn of childrenOf(der, tlv, what)) {
+  for (const rdn of childrenOf(der, expectTag(tlv, 0x30, what), what)) {
     if (rdn.tag !== 0x31) throw new DerError(`${what} holds an element that is not a SET of attributes`);
     for (const pair of childrenOf(der, rdn, what)) {
       if (pair.tag !== 0x30) throw new DerError(`${what} holds an attribute that is not a SEQUENCE`);
@@ -56,13 +55,12 @@ export function readNameDer(der: Uint8Array, tlv: Tlv, what: string): Distinguis
 
 function attributeText(der: Uint8Array, value: Tlv): string {
   const bytes = Buffer.from(contentOf(der, value));
-  switch (value.tag) {
-    case 0x0c: return bytes.toString('utf8'); // UTF8String
-    case 0x13: case 0x16: case 0x14: return bytes.toString('latin1'); // Printable, IA5, Teletex
-    case 0x1e: return bytes.length % 2 === 0 ? bytes.swap16().toString('utf16le') : `#${toHex(der.subarray(value.start, value.end))}`; // BMPString (UTF-16BE)
-    case 0x1c: return universalString(bytes) ?? `#${toHex(der.subarray(value.start, value.end))}`;
-    default: return `#${toHex(der.subarray(value.start, value.end))}`;
-  }
+  const text = value.tag === 0x0c ? bytes.toString('utf8') // UTF8String
+    : value.tag === 0x13 || value.tag === 0x16 || value.tag === 0x14 ? bytes.toString('latin1') // Printable, IA5, Teletex
+    : value.tag === 0x1e ? (bytes.length % 2 === 0 ? bytes.swap16().toString('utf16le') : null) // BMPString: UTF-16BE
+    : value.tag === 0x1c ? universalString(bytes)
+    : null;
+  return text ?? `#${toHex(der.subarray(value.start, value.end))}`;
 }
 
 /** UniversalString is UTF-32BE; null when it is not (its length, or a code point out of range). */

@@ -6,13 +6,6 @@ import * as x509 from '@peculiar/x509';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[1]);
 
-/** A readable name for a signature algorithm ("RSASSA-PKCS1-v1_5/SHA-256"). */
-export function algorithmName(algorithm: { name: string; hash?: unknown }): string {
-  const hash = algorithm.hash as { name?: string } | string | undefined;
-  const hashName = typeof hash === 'string' ? hash : hash?.name;
-  return hashName ? `${algorithm.name}/${hashName}` : algorithm.name;
-}
-
 export { x509 };
 
 /** RSASSA-PKCS1-v1_5 with SHA-256: "SHA256withRSA" in Java's words. */
