@@ -1,5 +1,5 @@
-import http from 'node:http';
 import https from 'node:https';
+import http from '../node-http.ts';
 import { isCertpushError } from '../errors.ts';
 import { resolveWebhookAddress } from '../service/webhook-target.ts';
 

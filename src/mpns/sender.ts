@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
-import http from 'node:http';
+import type { Agent } from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
+import http from '../node-http.ts';
 import { CertpushError, isCertpushError } from '../errors.ts';
 import type { Certificate } from '../pki/certificate.ts';
 import { type Identity, type IdentitySource, identityToTls, loadIdentity } from '../pki/identity.ts';
@@ -84,7 +85,7 @@ export class MpnsSender {
   /** HTTPS handshakes in a row the server ended without a word (see send). */
   #handshakeRefusals = 0;
   readonly #now: () => Date;
-  readonly #httpAgent: http.Agent;
+  readonly #httpAgent: Agent;
   readonly #httpsAgent: https.Agent;
 
   constructor(options: MpnsSenderOptions = {}) {

@@ -1,6 +1,6 @@
-import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
+import http from '../node-http.ts';
 import { CertpushError, isErrorCode } from '../errors.ts';
 
 import { FindingsError } from '../pki/finding.ts';

@@ -1,7 +1,8 @@
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { isIP } from 'node:net';
+import http from '../node-http.ts';
 import { CertpushError } from '../errors.ts';
 import { signPushCertRequest } from '../mdm/push-cert-request.ts';
 import { type Certificate, daysLeft } from '../pki/certificate.ts';
@@ -162,7 +163,7 @@ function methodNotAllowed(allowed: string): HttpProblem {
 }
 
 
-function listen(server: http.Server, port: number, host: string): Promise<void> {
+function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
       reject(new CertpushError('SIGNER_LISTEN', `The signer cannot listen on ${host}:${port} (${error.code ?? error.message}): ${error.code === 'EADDRINUSE' ? 'another process uses that port; stop it or pick another --port' : 'check --host and --port'}.`, { cause: error }));

@@ -1,7 +1,8 @@
-import http from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import http from '../node-http.ts';
 import { CHANNEL_PATHS, MAX_PAYLOAD_BYTES, MPNS_HEADERS, UNAUTHENTICATED_DAILY_LIMIT } from '../mpns/protocol.ts';
 import { type CheckedNotification, checkNotificationRequest } from './mpns/request-check.ts';
 import { MPNS_RESPONSES, type MpnsResponse, type MpnsResponseName } from './mpns/responses.ts';
@@ -115,7 +116,7 @@ export async function startMpnsSimulator(options: MpnsSimulatorOptions = {}): Pr
   let stats = emptyStats();
   let recorded: RecordedNotification[] = [];
 
-  function answer(res: http.ServerResponse, response: MpnsResponse, error?: string): MpnsResponse {
+  function answer(res: ServerResponse, response: MpnsResponse, error?: string): MpnsResponse {
     const headers: Record<string, string> = {};
     if ('notificationStatus' in response && response.notificationStatus) headers[MPNS_HEADERS.notificationStatus] = response.notificationStatus;
     if ('subscriptionStatus' in response && response.subscriptionStatus) headers[MPNS_HEADERS.subscriptionStatus] = response.subscriptionStatus;
@@ -134,7 +135,7 @@ export async function startMpnsSimulator(options: MpnsSimulatorOptions = {}): Pr
     stats.responses[name] = (stats.responses[name] ?? 0) + 1;
   }
 
-  function respond(res: http.ServerResponse, name: MpnsResponseName, error?: string): void {
+  function respond(res: ServerResponse, name: MpnsResponseName, error?: string): void {
     count(name);
     answer(res, MPNS_RESPONSES[name], error);
   }
@@ -142,7 +143,7 @@ export async function startMpnsSimulator(options: MpnsSimulatorOptions = {}): Pr
   // The client certificate's CN, read once per connection: getPeerCertificate builds a whole
   // object tree, far too costly to repeat for every notification on a kept-alive connection.
   const clientNames = new WeakMap<TLSSocket, string | null>();
-  function clientName(req: http.IncomingMessage): string | null {
+  function clientName(req: IncomingMessage): string | null {
     const socket = req.socket as TLSSocket;
     if (typeof socket.getPeerCertificate !== 'function') return null;
     let name = clientNames.get(socket);
@@ -154,7 +155,7 @@ export async function startMpnsSimulator(options: MpnsSimulatorOptions = {}): Pr
     return name;
   }
 
-  function handleNotification(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, size: number, authenticated: boolean): void {
+  function handleNotification(req: IncomingMessage, res: ServerResponse, body: Buffer, size: number, authenticated: boolean): void {
     stats.requests++;
     if (req.method !== 'POST') return respond(res, 'methodNotAllowed', `method ${req.method} is not allowed; MPNS accepts only POST`);
     const path = CHANNEL_PATH.exec((req.url ?? '').split('?')[0]!);
@@ -201,7 +202,7 @@ export async function startMpnsSimulator(options: MpnsSimulatorOptions = {}): Pr
     if (recorded.length > keep * 2) recorded = recorded.slice(-keep);
   }
 
-  function handleControl(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): void {
+  function handleControl(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
     const url = new URL(req.url ?? '/', 'http://simulator');
     const route = `${req.method} ${url.pathname.slice(CONTROL_PREFIX.length - 1)}`;
     const json = (status: number, value: unknown) => {
@@ -240,7 +241,7 @@ export async function startMpnsSimulator(options: MpnsSimulatorOptions = {}): Pr
   }
 
   function handler(authenticated: boolean) {
-    return (req: http.IncomingMessage, res: http.ServerResponse) => {
+    return (req: IncomingMessage, res: ServerResponse) => {
       const chunks: Buffer[] = [];
       let size = 0;
       req.on('data', (chunk: Buffer) => {
@@ -256,8 +257,8 @@ export async function startMpnsSimulator(options: MpnsSimulatorOptions = {}): Pr
     };
   }
 
-  const servers: http.Server[] = [];
-  async function listen(server: http.Server, port: number): Promise<number> {
+  const servers: Server[] = [];
+  async function listen(server: Server, port: number): Promise<number> {
     servers.push(server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
