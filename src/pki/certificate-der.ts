@@ -1,6 +1,6 @@
-import { readSignatureAlgorithm } from './certificate-extensions.ts';
 import { childrenOf, contentOf, DerError, expectTag, expectTlv, readOid, type Tlv, toHex } from './der.ts';
 import { type DistinguishedName, readNameDer } from './name.ts';
+import { readSignatureAlgorithm } from './signature-algorithm.ts';
 
 /**
  * The fields of an X.509 certificate that certpush reads, straight from its DER (RFC 5280,
@@ -63,14 +63,13 @@ export function readCertificateDer(der: Uint8Array): CertificateFields {
 }
 
 function readExtension(der: Uint8Array, extension: Tlv, into: CertificateFields['extensions']): void {
-  if (extension.tag !== SEQUENCE) throw new DerError('an extension is not a SEQUENCE');
-  const [id, second, third] = childrenOf(der, extension, 'an extension');
+  const [id, second, third] = childrenOf(der, expectTag(extension, SEQUENCE, 'an extension'), 'an extension');
   if (!id || !second) throw new DerError('an extension has no identifier or no value');
   const oid = readOid(der, id, 'an extension identifier');
   // With three elements the second is the critical flag (certpush reads no extension differently for it).
   if (third && (second.tag !== 0x01 || second.end - second.contentStart !== 1)) throw new DerError(`extension ${oid}'s critical flag is not a BOOLEAN`);
   const value = third ?? second;
-  if (value.tag !== 0x04) throw new DerError(`extension ${oid}'s value is not an OCTET STRING`);
+  expectTag(value, 0x04, `extension ${oid}'s value`);
   if (into.has(oid)) throw new DerError(`extension ${oid} appears twice (RFC 5280 allows one of each)`);
   into.set(oid, contentOf(der, value));
 }

@@ -1,11 +1,11 @@
 import crypto, { type KeyObject } from 'node:crypto';
 import { CertpushError } from '../errors.ts';
-import { readSignatureAlgorithm } from './certificate-extensions.ts';
 import { childrenOf, contentOf, DerError, expectTag, expectTlv } from './der.ts';
 import { describeKey, type KeyInfo } from './key.ts';
 import { derOid, derTlv } from './der-write.ts';
 import { type DistinguishedName, encodeName, nameField, readNameDer } from './name.ts';
 import { pemOrDer, toPem } from './pem.ts';
+import { readSignatureAlgorithm } from './signature-algorithm.ts';
 import { loadX509 } from './x509-loader.ts';
 
 /** Subject fields of a CSR; Apple's portal only needs CN, certpush lets tenants fill the rest. */

@@ -2,7 +2,7 @@ import crypto, { type KeyObject } from 'node:crypto';
 import { CertpushError } from '../errors.ts';
 import { type Certificate, parseCertificateDer } from './certificate.ts';
 import { spkiOf } from './key.ts';
-import { buildName, type NameField } from './name.ts';
+import { encodeName, type NameField } from './name.ts';
 import { loadX509 } from './x509-loader.ts';
 
 const KEY_USAGE_FLAGS = {
@@ -71,7 +71,9 @@ export async function issueCertificate(options: IssueOptions): Promise<Certifica
   if (altNames.length) extensions.push(new x509.SubjectAlternativeNameExtension(altNames));
   for (const oid of options.markerExtensions ?? []) extensions.push(new x509.Extension(oid, false, ASN1_NULL));
 
-  const subjectName = buildName(options.subject);
+  // certpush's own name encoder, as for CSRs: values literal (the library's JSON names unescape
+  // quotes and backslashes and read a leading # as hex).
+  const subjectName = new x509.Name(encodeName(options.subject));
   const certificate = await x509.X509CertificateGenerator.create({
     serialNumber: options.serialNumber ?? randomSerial(),
     subject: subjectName,

@@ -1,6 +1,5 @@
 import { childrenOf, contentOf, DerError, expectTag, readOid, type Tlv, toHex } from './der.ts';
 import { derOid, derTlv } from './der-write.ts';
-import type { x509 } from './x509.ts';
 
 /** Object identifiers of the name attributes certpush reads and writes. */
 export const NAME_OIDS = {
@@ -40,10 +39,8 @@ export interface DistinguishedName {
 export function readNameDer(der: Uint8Array, tlv: Tlv | undefined, what: string): DistinguishedName {
   const attributes: DistinguishedName['attributes'] = [];
   for (const rdn of childrenOf(der, expectTag(tlv, 0x30, what), what)) {
-    if (rdn.tag !== 0x31) throw new DerError(`${what} holds an element that is not a SET of attributes`);
-    for (const pair of childrenOf(der, rdn, what)) {
-      if (pair.tag !== 0x30) throw new DerError(`${what} holds an attribute that is not a SEQUENCE`);
-      const [type, value, extra] = childrenOf(der, pair, what);
+    for (const pair of childrenOf(der, expectTag(rdn, 0x31, `a set of attributes in ${what}`), what)) {
+      const [type, value, extra] = childrenOf(der, expectTag(pair, 0x30, `an attribute in ${what}`), what);
       if (!type || !value || extra) throw new DerError(`${what} holds an attribute that is not one type and one value`);
       const oid = readOid(der, type, `an attribute type in ${what}`);
       attributes.push({ name: SHORT_NAMES.get(oid) ?? oid, oid, value: attributeText(der, value) });
@@ -94,14 +91,4 @@ export function encodeName(fields: Partial<Record<NameField, string>>): Buffer {
     rdns.push(derTlv(0x31, derTlv(0x30, derOid(NAME_OIDS[field as NameField]), derTlv(tag, Buffer.from(value, tag === 0x0c ? 'utf8' : 'latin1')))));
   }
   return derTlv(0x30, ...rdns);
-}
-
-/** Build a name for the certificate/CSR generators from fields; attributes in the given order. */
-export function buildName(fields: Partial<Record<NameField, string>>): x509.JsonName {
-  const json: x509.JsonName = [];
-  for (const [field, value] of Object.entries(fields)) {
-    if (value === undefined || value === '') continue;
-    json.push({ [NAME_OIDS[field as NameField]]: [value] });
-  }
-  return json;
 }
